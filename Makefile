@@ -1,0 +1,40 @@
+# Two commands do all set-up:  `make run` (the app)  and  `make test` (the tests).
+# Each creates .venv and installs what it needs the first time; later runs reuse it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip install --disable-pip-version-check -q
+QUESTION ?= How far back does Israel want Hezbollah pushed?
+
+.PHONY: run test lint index clean help
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+run: $(VENV)/.main  ## build the bundled index if missing, then answer a sample question
+	$(BIN)/python -m rag index build
+	$(BIN)/python -m rag search "$(QUESTION)"
+
+test: $(VENV)/.test  ## install test extras, lint, run every test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.test  ## ruff only
+	$(BIN)/ruff check .
+
+index: $(VENV)/.main  ## (re)index the corpus folder incrementally
+	$(BIN)/python -m rag index build
+
+clean:  ## remove the virtualenv and built indexes
+	rm -rf $(VENV) data
+
+# torch is installed first and pinned: the CPU wheel, not a multi-GB CUDA build.
+$(VENV)/.main: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+	$(PIP) torch==2.13.0
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.main
+	$(PIP) -e '.[test]'
+	touch $@

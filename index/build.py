@@ -1,0 +1,190 @@
+"""Incremental indexing: read, clean, chunk and embed only what is new or changed, then write a snapshot."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from index.chunk import chunk_article
+from index.clean import CLEANER_VERSION, clean_article
+from index.embed import Embedder
+from index.errors import NoIndexError, NothingIndexedError, Problem
+from index.readers import read_paths
+from index.store import IndexStore, check_params
+from index.types import Article, BuildParams, Passage
+
+Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
+
+
+class ChunkParams(BaseModel):
+    max_words: int = 120
+    min_words: int = 50
+    overlap_sentences: int = 1
+
+
+class BuildReport(BaseModel):
+    """What one indexing call did."""
+
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    passages_embedded: int = 0
+    seconds: float = 0.0
+    snapshot_written: bool = False
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.removed)} removed",
+            f"{self.passages_embedded} passages embedded",
+            f"{self.seconds:.1f}s",
+        ]
+        text = ", ".join(parts)
+        if self.problems:
+            text += f"\n{len(self.problems)} problem(s):\n" + "\n".join(f"  {p}" for p in self.problems)
+        return text
+
+
+class Indexer:
+    """Writes to one index folder with one embedder and one set of chunking parameters."""
+
+    def __init__(self, folder: Path | str, embedder: Embedder, chunking: ChunkParams, faiss_type: str = "auto") -> None:
+        self.store = IndexStore(folder)
+        self.embedder = embedder
+        self.chunking = chunking
+        self.faiss_type = faiss_type
+
+    def params(self, *, with_dimension: bool = True) -> BuildParams:
+        """The build parameters; the dimension needs the model loaded, so it can be left out for checks."""
+        return BuildParams(
+            embedding_model=self.embedder.name,
+            dimension=self.embedder.dimension if with_dimension else None,
+            chunk_max_words=self.chunking.max_words,
+            chunk_min_words=self.chunking.min_words,
+            chunk_overlap_sentences=self.chunking.overlap_sentences,
+            cleaner_version=CLEANER_VERSION,
+        )
+
+    def add(
+        self,
+        paths: Iterable[Path | str],
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        require_some: bool = True,
+    ) -> BuildReport:
+        """Index the articles under `paths`: new ones are added, changed ones replaced, the same ones skipped.
+
+        With `rebuild`, the new snapshot holds only these articles. Raises NothingIndexedError when
+        no input could be read at all (and `require_some`); otherwise problems are in the report.
+        """
+        started = time.perf_counter()
+        say = progress or (lambda _what, _frac: None)
+        say("reading", 0.0)
+        result = read_paths(paths)
+        report = BuildReport(problems=list(result.problems))
+        if require_some and not result.articles:
+            raise NothingIndexedError(result.problems)
+        return self._apply(result.articles, set(), rebuild, report, say, started)
+
+    def add_articles(self, articles: list[Article], *, progress: Progress | None = None) -> BuildReport:
+        """Index articles made in code (already read; they are still cleaned and chunked)."""
+        return self._apply(
+            articles, set(), False, BuildReport(), progress or (lambda _w, _f: None), time.perf_counter()
+        )
+
+    def remove(self, article_ids: Iterable[str]) -> BuildReport:
+        """Remove articles by id; unknown ids are reported as problems."""
+        started = time.perf_counter()
+        manifest = self.store.read_manifest()
+        report = BuildReport()
+        present = set()
+        for article_id in article_ids:
+            if article_id in manifest.corpus_hashes:
+                present.add(article_id)
+            else:
+                report.problems.append(Problem(source=article_id, reason="no article with this id in the index"))
+        if present:
+            return self._apply([], present, False, report, lambda _w, _f: None, started)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _apply(
+        self,
+        articles: list[Article],
+        remove: set[str],
+        rebuild: bool,
+        report: BuildReport,
+        say: Progress,
+        started: float,
+    ) -> BuildReport:
+        base = None
+        if not rebuild:
+            try:
+                base = self.store.read_manifest()
+            except NoIndexError:
+                base = None
+        if base is not None:
+            check_params(self.store.folder, base.params, self.params(with_dimension=False))
+        known = base.corpus_hashes if base else {}
+
+        todo: list[tuple[Article, list[Passage]]] = []
+        for article in articles:
+            article = clean_article(article)
+            if not article.text.strip():
+                report.problems.append(Problem(source=article.source, reason="nothing left after removing boilerplate"))
+                continue
+            old = known.get(article.id)
+            if old == article.content_hash:
+                report.unchanged.append(article.id)
+                continue
+            (report.updated if old is not None else report.added).append(article.id)
+            chunks = chunk_article(
+                article, self.chunking.max_words, self.chunking.min_words, self.chunking.overlap_sentences
+            )
+            todo.append((article, chunks))
+        report.removed = sorted(remove & set(known))
+
+        if not todo and not report.removed and not rebuild:
+            report.seconds = time.perf_counter() - started
+            return report
+
+        params = self.params()
+        if base is not None:
+            check_params(self.store.folder, base.params, params)
+        texts = [p.text for _, passages in todo for p in passages]
+        say("embedding", 0.1)
+        vectors = self._embed(texts, say)
+        report.passages_embedded = len(texts)
+        stages = {"store": 0.9, "dense": 0.93, "bm25": 0.96, "commit": 0.99}
+        self.store.write(
+            params,
+            self.faiss_type,
+            remove=set(report.removed),
+            add=todo,
+            vectors=vectors,
+            base=base,
+            on_stage=lambda name: say(f"writing {name}", stages.get(name, 0.95)),
+        )
+        report.snapshot_written = True
+        say("done", 1.0)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _embed(self, texts: list[str], say: Progress) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        batch = 256
+        parts = []
+        for i in range(0, len(texts), batch):
+            parts.append(self.embedder.embed(texts[i : i + batch], progress=False))
+            say("embedding", 0.1 + 0.8 * min(1.0, (i + batch) / len(texts)))
+        return np.concatenate(parts)

@@ -1,0 +1,60 @@
+"""BM25 over passages with bm25s: English stop words removed, words stemmed. The same
+tokenizer serves indexing and queries, so both sides always agree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # noqa: ANN202
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stop words removed, stemmed tokens for each text."""
+    import bm25s
+
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+def build_bm25(texts: Sequence[str]):  # noqa: ANN201 - bm25s.BM25
+    """A BM25 index whose document i is texts[i]."""
+    import bm25s
+
+    retriever = bm25s.BM25()
+    # An empty document still needs a token so that positions stay aligned with the texts.
+    retriever.index([tokens or [""] for tokens in tokenize(texts)], show_progress=False)
+    return retriever
+
+
+def save_bm25(retriever, folder: Path) -> None:  # noqa: ANN001
+    retriever.save(str(folder), allow_pickle=False, show_progress=False)
+
+
+def load_bm25(folder: Path):  # noqa: ANN201
+    import bm25s
+
+    return bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0)
+
+
+def search_bm25(retriever, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:  # noqa: ANN001
+    """(document position, score) pairs, best first; documents scoring 0 are left out."""
+    tokens = tokenize([query])[0]
+    num_docs = int(retriever.scores["num_docs"])
+    if not tokens or num_docs == 0:
+        return []
+    ids = retriever.get_tokens_ids(tokens)
+    if not ids:
+        return []
+    scores = retriever.get_scores_from_ids(ids, weight_mask=mask)
+    k = min(k, num_docs)
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,472 @@
+"""The index on disk: a folder of immutable snapshots and a pointer to the current one.
+
+    INDEX_DIR/
+      CURRENT                 name of the live snapshot (replaced atomically)
+      .lock                   held by the one writer at a time
+      snapshots/v000007/      manifest.json, store.sqlite, vectors.npy, dense.faiss, bm25/
+      .tmp-*                  a snapshot being written; never read, swept by the next writer
+
+A write builds a complete new snapshot beside the old one and only then swaps CURRENT, so a
+crash at any point leaves the previous snapshot loadable, and a reader holds one consistent
+snapshot for as long as it keeps it open. Nothing is pickled: SQLite, .npy (no pickle), JSON
+and FAISS's own format.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import CorruptIndexError, IndexMismatchError, NoIndexError
+from index.lexical import build_bm25, load_bm25, save_bm25
+from index.types import Article, ArticleInfo, BuildParams, Manifest, Passage, Sentence
+
+FORMAT_VERSION = 1
+SNAPSHOTS = "snapshots"
+KEEP_SNAPSHOTS = 2  # the live one and its predecessor, for readers that still hold it
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, title TEXT, publisher TEXT, published TEXT, url TEXT, source TEXT NOT NULL,
+    content_hash TEXT NOT NULL, text TEXT NOT NULL, removed TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS passages (
+    row INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    article_id TEXT NOT NULL REFERENCES articles(id), ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, sentences TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
+CREATE INDEX IF NOT EXISTS articles_publisher ON articles(publisher);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
+"""
+
+
+def choose_faiss_type(requested: str, count: int) -> str:
+    """'auto' picks exact search for small corpora and HNSW graphs for large ones."""
+    if requested != "auto":
+        return requested
+    return "Flat" if count < 200_000 else "HNSW32"
+
+
+def build_faiss(vectors: np.ndarray, index_type: str):  # noqa: ANN201 - faiss.Index
+    """Inner-product FAISS index over unit vectors (= cosine); position i is vectors[i]."""
+    import faiss
+
+    dim = vectors.shape[1]
+    index = faiss.index_factory(dim, index_type, faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:
+        index.train(vectors)
+    if index_type.startswith("HNSW"):
+        index.hnsw.efSearch = 128
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Snapshot:
+    """One loaded, read-only snapshot: dense and BM25 indexes in memory, passages in SQLite.
+
+    Position i (0-based) is the same passage in the FAISS index, the BM25 index and `rows`.
+    """
+
+    def __init__(self, folder: Path, manifest: Manifest) -> None:
+        import faiss
+
+        self.folder = folder
+        self.manifest = manifest
+        try:
+            self.rows: np.ndarray = np.load(folder / "rows.npy", allow_pickle=False)
+            self.dense = faiss.read_index(str(folder / "dense.faiss"))
+            self.bm25 = load_bm25(folder / "bm25") if len(self.rows) else None
+        except Exception as exc:  # noqa: BLE001 - any failure to parse means a damaged file
+            raise CorruptIndexError(folder, f"cannot read index files: {exc}") from exc
+        if self.dense.ntotal != len(self.rows):
+            raise CorruptIndexError(
+                folder, f"dense index has {self.dense.ntotal} vectors for {len(self.rows)} passages"
+            )
+        self._local = threading.local()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """A read-only connection per thread."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.folder / 'store.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def params(self) -> BuildParams:
+        return self.manifest.params
+
+    def passages_at(self, positions: Sequence[int]) -> list[tuple[Passage, ArticleInfo]]:
+        """The passages (with their article's metadata) at the given positions, in that order."""
+        if not len(positions):
+            return []
+        rows = [int(self.rows[p]) for p in positions]
+        marks = ",".join("?" * len(rows))
+        found = {
+            r["row"]: r
+            for r in self.db.execute(
+                f'SELECT p.row, p.id, p.article_id, p.ordinal, p.start, p."end", p.text, p.sentences, '
+                f"a.title, a.publisher, a.published, a.url, a.source "
+                f"FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.row IN ({marks})",
+                rows,
+            )
+        }
+        return [_passage_from_row(found[r]) for r in rows]
+
+    def positions_where(
+        self,
+        publishers: Sequence[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        article_ids: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """Positions of the passages whose article matches every given filter."""
+        clauses, args = [], []
+        if publishers:
+            clauses.append(f"lower(a.publisher) IN ({','.join('?' * len(publishers))})")
+            args.extend(p.lower() for p in publishers)
+        if since:
+            clauses.append("a.published >= ?")
+            args.append(since.isoformat())
+        if until:
+            clauses.append("a.published <= ?")
+            args.append(until.isoformat())
+        if article_ids:
+            clauses.append(f"a.id IN ({','.join('?' * len(article_ids))})")
+            args.extend(article_ids)
+        where = " AND ".join(clauses) or "1"
+        rows = [
+            r[0]
+            for r in self.db.execute(
+                f"SELECT p.row FROM passages p JOIN articles a ON a.id = p.article_id WHERE {where}", args
+            )
+        ]
+        return np.searchsorted(self.rows, np.array(sorted(rows), dtype=np.int64))
+
+    def articles(self) -> list[ArticleInfo]:
+        cur = self.db.execute(
+            "SELECT id, title, publisher, published, url, source FROM articles ORDER BY published, id"
+        )
+        return [ArticleInfo(**dict(r)) for r in cur]
+
+    def article(self, article_id: str) -> Article | None:
+        r = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if r is None:
+            return None
+        data = dict(r)
+        data.pop("content_hash")
+        data["removed"] = json.loads(data["removed"])
+        return Article(**data)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def _passage_from_row(r: sqlite3.Row) -> tuple[Passage, ArticleInfo]:
+    passage = Passage(
+        id=r["id"],
+        article_id=r["article_id"],
+        ordinal=r["ordinal"],
+        start=r["start"],
+        end=r["end"],
+        text=r["text"],
+        sentences=[
+            Sentence(start=s, end=e, text=r["text"][s - r["start"] : e - r["start"]])
+            for s, e in json.loads(r["sentences"])
+        ],
+    )
+    info = ArticleInfo(
+        id=r["article_id"],
+        title=r["title"],
+        publisher=r["publisher"],
+        published=r["published"],
+        url=r["url"],
+        source=r["source"],
+    )
+    return passage, info
+
+
+class IndexStore:
+    """An index folder: open its current snapshot, or write a new one."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+
+    @property
+    def current_name(self) -> str | None:
+        pointer = self.folder / "CURRENT"
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def exists(self) -> bool:
+        return self.current_name is not None
+
+    def read_manifest(self) -> Manifest:
+        name = self.current_name
+        if name is None:
+            raise NoIndexError(self.folder)
+        folder = self.folder / SNAPSHOTS / name
+        try:
+            manifest = Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise CorruptIndexError(self.folder, f"snapshot {name} or its manifest is missing") from exc
+        except ValueError as exc:
+            raise CorruptIndexError(self.folder, f"unreadable manifest: {exc}") from exc
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexMismatchError(self.folder, {"format_version": (manifest.format_version, FORMAT_VERSION)})
+        return manifest
+
+    def open(self, params: BuildParams | None = None, verify: bool = True) -> Snapshot:
+        """Load the current snapshot; refuse one built with other params, or with damaged files."""
+        manifest = self.read_manifest()
+        if params is not None:
+            check_params(self.folder, manifest.params, params)
+        folder = self.folder / SNAPSHOTS / (self.current_name or "")
+        if verify:
+            for name, digest in manifest.files.items():
+                path = folder / name
+                if not path.exists():
+                    raise CorruptIndexError(self.folder, f"missing file {name}")
+                if _sha256(path) != digest:
+                    raise CorruptIndexError(self.folder, f"checksum mismatch in {name}")
+        return Snapshot(folder, manifest)
+
+    @contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / ".lock").open("a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def write(
+        self,
+        params: BuildParams,
+        faiss_type: str,
+        *,
+        remove: set[str],
+        add: Sequence[tuple[Article, list[Passage]]],
+        vectors: np.ndarray,
+        base: Manifest | None,
+        on_stage: callable | None = None,  # type: ignore[valid-type]
+    ) -> Manifest:
+        """Write a new snapshot = current (or empty when `base` is None) - `remove` + `add`, then make it current.
+
+        `vectors` holds one row per passage of `add`, in order. Articles in `add` that exist are replaced.
+        """
+        stage = on_stage or (lambda _name: None)
+        with self._writer_lock():
+            self._sweep_temporary()
+            current = self.current_name if base is not None else None
+            tmp = self.folder / f".tmp-{uuid.uuid4().hex}"
+            tmp.mkdir(parents=True)
+            try:
+                manifest = self._write_into(tmp, current, params, faiss_type, remove, add, vectors, base, stage)
+                stage("commit")
+                _fsync_tree(tmp)
+                (self.folder / SNAPSHOTS).mkdir(exist_ok=True)
+                name = self._next_name()
+                final = self.folder / SNAPSHOTS / name
+                os.replace(tmp, final)
+                _fsync_dir(self.folder / SNAPSHOTS)
+                pointer_tmp = self.folder / f".tmp-CURRENT-{uuid.uuid4().hex}"
+                pointer_tmp.write_text(name + "\n", encoding="utf-8")
+                with pointer_tmp.open("rb") as f:
+                    os.fsync(f.fileno())
+                os.replace(pointer_tmp, self.folder / "CURRENT")
+                _fsync_dir(self.folder)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            self._prune(keep=name)
+            return manifest
+
+    def _write_into(
+        self,
+        tmp: Path,
+        current: str | None,
+        params: BuildParams,
+        faiss_type: str,
+        remove: set[str],
+        add: Sequence[tuple[Article, list[Passage]]],
+        vectors: np.ndarray,
+        base: Manifest | None,
+        stage,  # noqa: ANN001
+    ) -> Manifest:
+        db_path = tmp / "store.sqlite"
+        old_rows = np.zeros(0, dtype=np.int64)
+        old_vectors = np.zeros((0, params.dimension), dtype=np.float32)
+        if current is not None:
+            src = self.folder / SNAPSHOTS / current
+            shutil.copyfile(src / "store.sqlite", db_path)
+            old_rows = np.load(src / "rows.npy", allow_pickle=False)
+            old_vectors = np.load(src / "vectors.npy", allow_pickle=False, mmap_mode="r")
+        stage("store")
+        conn = sqlite3.connect(db_path)
+        try:
+            conn.executescript(_SCHEMA)
+            with conn:
+                replaced = set(remove) | {article.id for article, _ in add}
+                for article_id in replaced:
+                    conn.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
+                    conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+                for article, passages in add:
+                    conn.execute(
+                        "INSERT INTO articles"
+                        " (id, title, publisher, published, url, source, content_hash, text, removed)"
+                        " VALUES (?,?,?,?,?,?,?,?,?)",
+                        (
+                            article.id,
+                            article.title,
+                            article.publisher,
+                            article.published.isoformat() if article.published else None,
+                            article.url,
+                            article.source,
+                            article.content_hash,
+                            article.text,
+                            json.dumps(article.removed),
+                        ),
+                    )
+                    conn.executemany(
+                        'INSERT INTO passages (id, article_id, ordinal, start, "end", text, sentences)'
+                        " VALUES (?,?,?,?,?,?,?)",
+                        [
+                            (
+                                p.id,
+                                p.article_id,
+                                p.ordinal,
+                                p.start,
+                                p.end,
+                                p.text,
+                                json.dumps([[s.start, s.end] for s in p.sentences]),
+                            )
+                            for p in passages
+                        ],
+                    )
+            rows = np.array([r[0] for r in conn.execute("SELECT row FROM passages ORDER BY row")], dtype=np.int64)
+            texts = [r[0] for r in conn.execute("SELECT text FROM passages ORDER BY row")]
+            hashes = dict(conn.execute("SELECT id, content_hash FROM articles ORDER BY id").fetchall())
+        finally:
+            conn.close()
+
+        # Surviving old vectors keep their order; new passages got larger row numbers, so they follow.
+        keep = np.isin(old_rows, rows)
+        all_vectors = np.concatenate([np.asarray(old_vectors[keep], dtype=np.float32), vectors.astype(np.float32)])
+        if len(all_vectors) != len(rows):
+            raise RuntimeError(f"internal error: {len(all_vectors)} vectors for {len(rows)} passages")
+        np.save(tmp / "rows.npy", rows, allow_pickle=False)
+        np.save(tmp / "vectors.npy", all_vectors, allow_pickle=False)
+
+        stage("dense")
+        import faiss
+
+        chosen = choose_faiss_type(faiss_type, len(rows))
+        faiss.write_index(build_faiss(all_vectors, chosen), str(tmp / "dense.faiss"))
+        stage("bm25")
+        if texts:
+            save_bm25(build_bm25(texts), tmp / "bm25")
+
+        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            params=params,
+            faiss_index=chosen,
+            articles=len(hashes),
+            passages=len(rows),
+            created=base.created if base else _now(),
+            updated=_now(),
+            corpus_hashes=hashes,
+            files=files,
+        )
+        (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        return manifest
+
+    def _next_name(self) -> str:
+        existing = [p.name for p in (self.folder / SNAPSHOTS).iterdir() if p.name.startswith("v")]
+        numbers = [int(n[1:]) for n in existing if n[1:].isdigit()]
+        return f"v{max(numbers, default=0) + 1:06d}"
+
+    def _sweep_temporary(self) -> None:
+        """Remove what a crashed writer left (safe: we hold the writer lock)."""
+        for path in self.folder.glob(".tmp-*"):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+    def _prune(self, keep: str) -> None:
+        snapshots = sorted(p for p in (self.folder / SNAPSHOTS).iterdir() if p.is_dir())
+        for path in snapshots[:-KEEP_SNAPSHOTS]:
+            if path.name != keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def clear(self) -> None:
+        """Forget the current snapshot (the next write starts empty); old files are swept then."""
+        with self._writer_lock():
+            (self.folder / "CURRENT").unlink(missing_ok=True)
+
+
+def check_params(folder: Path, built: BuildParams, wanted: BuildParams) -> None:
+    """Raise IndexMismatchError naming every setting that differs."""
+    differences = {
+        field: (getattr(built, field), getattr(wanted, field))
+        for field in BuildParams.model_fields
+        if getattr(wanted, field) is not None and getattr(built, field) != getattr(wanted, field)
+    }
+    if differences:
+        raise IndexMismatchError(folder, differences)

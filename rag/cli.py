@@ -1,0 +1,163 @@
+"""One command line over the whole product: `python -m rag --help` (or `newsrag --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from index.errors import IndexError_, NothingIndexedError
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202
+    from rag.settings import Settings
+
+    overrides = {}
+    if getattr(args, "index_dir", None):
+        overrides["index_dir"] = args.index_dir
+    if getattr(args, "generator", None):
+        overrides["generator"] = args.generator
+    return Settings(**overrides)
+
+
+def _progress_bar() -> tuple[Callable[[str, float], None], Callable[[], None]]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
+
+    def update(what: str, fraction: float) -> None:
+        bar.set_description(what)
+        bar.n = int(fraction * 100)
+        bar.refresh()
+
+    return update, bar.close
+
+
+def _indexer(settings):  # noqa: ANN001, ANN202
+    from index.build import Indexer
+    from rag.assistant import default_embedder
+
+    return Indexer(settings.index_dir, default_embedder(settings), settings.chunking(), settings.faiss_index)
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    corpus = args.corpus or settings.corpus_dir
+    progress, done = _progress_bar()
+    try:
+        report = _indexer(settings).add([corpus], rebuild=args.rebuild, progress=progress)
+    finally:
+        done()
+    print(f"Indexed {corpus} into {settings.index_dir}: {report.summary()}")
+    return 0
+
+
+def cmd_index_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    progress, done = _progress_bar()
+    try:
+        report = _indexer(settings).add(args.paths, progress=progress)
+    finally:
+        done()
+    print(report.summary())
+    return 0
+
+
+def cmd_index_remove(args: argparse.Namespace) -> int:
+    report = _indexer(_settings(args)).remove(args.ids)
+    print(report.summary())
+    return 0 if report.removed else 1
+
+
+def cmd_index_stats(args: argparse.Namespace) -> int:
+    from rag.assistant import Assistant
+
+    assistant = Assistant.load(_settings(args), build_if_missing=False)
+    stats = assistant.stats()
+    articles = [a.model_dump(mode="json") for a in assistant.articles()]
+    if args.json:
+        print(json.dumps({**stats, "article_list": articles}, indent=2))
+        return 0
+    for key, value in stats.items():
+        print(f"{key:>16}: {value}")
+    print()
+    for a in articles:
+        print(f"  {a['id']}  {a['published'] or '????-??-??'}  {a['publisher'] or '-':<18} {(a['title'] or '')[:60]}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from rag.assistant import Assistant
+    from rag.types import Filters
+
+    assistant = Assistant.load(_settings(args))
+    filters = Filters(publishers=args.publisher or None, since=args.since, until=args.until)
+    results = assistant.retrieve(args.question, k=args.k, filters=filters)
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in results], indent=2))
+        return 0
+    for i, r in enumerate(results, start=1):
+        a = r.article
+        print(
+            f"[{i}] {a.display_title[:70]} ({a.publisher or 'unknown publisher'}, {a.published or 'undated'})"
+            f"  fused={r.score:.4f} dense#{r.dense_rank} bm25#{r.bm25_rank}"
+        )
+        print("    " + r.passage.text.replace("\n", " ")[:400])
+    return 0
+
+
+def _date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Citation-grounded answers from news articles.")
+    parser.add_argument("--index-dir", help="index folder (default: settings / RAG_INDEX_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    index = sub.add_parser("index", help="build and maintain the index").add_subparsers(
+        dest="index_command", required=True
+    )
+    p = index.add_parser("build", help="index the corpus folder (incremental; --rebuild starts afresh)")
+    p.add_argument("--corpus", help="folder of articles (default: settings / RAG_CORPUS_DIR)")
+    p.add_argument("--rebuild", action="store_true", help="discard the current index contents")
+    p.set_defaults(func=cmd_index_build)
+    p = index.add_parser("add", help="add or update articles from files and folders")
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(func=cmd_index_add)
+    p = index.add_parser("remove", help="remove articles by id")
+    p.add_argument("ids", nargs="+")
+    p.set_defaults(func=cmd_index_remove)
+    p = index.add_parser("stats", help="what the index holds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_index_stats)
+
+    p = sub.add_parser("search", help="show the passages retrieved for a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--publisher", action="append", help="only this publisher (repeatable)")
+    p.add_argument("--since", type=_date, help="published on or after YYYY-MM-DD")
+    p.add_argument("--until", type=_date, help="published on or before YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except NothingIndexedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except IndexError_ as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

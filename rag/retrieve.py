@@ -1,0 +1,89 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 candidates fused by reciprocal rank, with metadata filters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index.embed import Embedder
+from index.lexical import search_bm25
+from index.store import Snapshot
+from rag.types import Filters, ScoredPassage
+
+
+def dense_search(
+    snapshot: Snapshot, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> list[tuple[int, float]]:
+    """(position, cosine) pairs from FAISS, best first, only among `allowed` positions if given."""
+    import faiss
+
+    if len(snapshot) == 0 or k <= 0:
+        return []
+    k = min(k, len(snapshot))
+    params = None
+    if allowed is not None:
+        selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+        if "HNSW" in snapshot.manifest.faiss_index:
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, k))
+        elif "IVF" in snapshot.manifest.faiss_index:
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=32)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+    scores, ids = snapshot.dense.search(query_vector.reshape(1, -1).astype(np.float32), k, params=params)
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+
+def fuse(rankings: list[list[tuple[int, float]]], rrf_k: int) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion: each list adds 1 / (rrf_k + rank) for each item it ranks."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (position, _score) in enumerate(ranking, start=1):
+            fused[position] = fused.get(position, 0.0) + 1.0 / (rrf_k + rank)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+class HybridRetriever:
+    """Retrieves passages from one snapshot with one embedder."""
+
+    def __init__(self, snapshot: Snapshot, embedder: Embedder, candidates: int = 50, rrf_k: int = 60) -> None:
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+
+    def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[ScoredPassage]:
+        """The k best passages for the question, each with its dense and BM25 rank."""
+        snapshot = self.snapshot
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            allowed = snapshot.positions_where(filters.publishers, filters.since, filters.until, filters.article_ids)
+            if len(allowed) == 0:
+                return []
+        pool = max(self.candidates, k)
+        query_vector = self.embedder.embed([question])[0]
+        dense = dense_search(snapshot, query_vector, pool, allowed)
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(len(snapshot), dtype=np.float32)
+            mask[allowed] = 1.0
+        lexical = search_bm25(snapshot.bm25, question, pool, mask) if snapshot.bm25 is not None else []
+        fused = fuse([dense, lexical], self.rrf_k)[:k]
+
+        dense_at = {p: (rank, score) for rank, (p, score) in enumerate(dense, start=1)}
+        bm25_at = {p: (rank, score) for rank, (p, score) in enumerate(lexical, start=1)}
+        found = snapshot.passages_at([p for p, _ in fused])
+        results = []
+        for (position, score), (passage, article) in zip(fused, found, strict=True):
+            d_rank, d_score = dense_at.get(position, (None, None))
+            b_rank, b_score = bm25_at.get(position, (None, None))
+            results.append(
+                ScoredPassage(
+                    passage=passage,
+                    article=article,
+                    score=score,
+                    dense_rank=d_rank,
+                    dense_score=d_score,
+                    bm25_rank=b_rank,
+                    bm25_score=b_score,
+                )
+            )
+        return results
