@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from index.chunk import chunk_article
+from index.chunk import CHUNKER_VERSION, chunk_article
 from index.clean import CLEANER_VERSION, clean_article
 from index.embed import Embedder
 from index.errors import NoIndexError, NothingIndexedError, Problem
 from index.readers import read_paths
-from index.store import IndexStore, check_params
+from index.store import IndexStore, NewArticle, check_params
 from index.types import Article, BuildParams, Passage
 
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
@@ -71,6 +71,7 @@ class Indexer:
             chunk_min_words=self.chunking.min_words,
             chunk_overlap_sentences=self.chunking.overlap_sentences,
             cleaner_version=CLEANER_VERSION,
+            chunker_version=CHUNKER_VERSION,
         )
 
     def add(
@@ -161,16 +162,32 @@ class Indexer:
         if base is not None:
             check_params(self.store.folder, base.params, params)
         texts = [p.text for _, passages in todo for p in passages]
+        spans = [_unique_sentences(passages) for _, passages in todo]
+        sentence_texts = [
+            article.text[s:e] for (article, _), article_spans in zip(todo, spans, strict=True) for s, e in article_spans
+        ]
         say("embedding", 0.1)
-        vectors = self._embed(texts, say)
+        vectors = self._embed(texts + sentence_texts, say)
         report.passages_embedded = len(texts)
+        new, p_at, s_at = [], 0, len(texts)
+        for (article, passages), article_spans in zip(todo, spans, strict=True):
+            new.append(
+                NewArticle(
+                    article=article,
+                    passages=passages,
+                    passage_vectors=vectors[p_at : p_at + len(passages)],
+                    sentences=article_spans,
+                    sentence_vectors=vectors[s_at : s_at + len(article_spans)],
+                )
+            )
+            p_at += len(passages)
+            s_at += len(article_spans)
         stages = {"store": 0.9, "dense": 0.93, "bm25": 0.96, "commit": 0.99}
         self.store.write(
             params,
             self.faiss_type,
             remove=set(report.removed),
-            add=todo,
-            vectors=vectors,
+            add=new,
             base=base,
             on_stage=lambda name: say(f"writing {name}", stages.get(name, 0.95)),
         )
@@ -188,3 +205,8 @@ class Indexer:
             parts.append(self.embedder.embed(texts[i : i + batch], progress=False))
             say("embedding", 0.1 + 0.8 * min(1.0, (i + batch) / len(texts)))
         return np.concatenate(parts)
+
+
+def _unique_sentences(passages: list[Passage]) -> list[tuple[int, int]]:
+    """Each sentence of an article once (passages overlap), in order."""
+    return sorted({(s.start, s.end) for p in passages for s in p.sentences})

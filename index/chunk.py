@@ -77,15 +77,35 @@ def _punkt():
     return tokenizer
 
 
+CHUNKER_VERSION = 2
+MAX_QUOTE_SENTENCES = 4  # a quotation longer than this is not kept in one piece
+
+
+def _open_quote(text: str) -> bool:
+    """Does the text leave a quotation open ("... or “... without its closing mark)?"""
+    return text.count("“") > text.count("”") or text.count('"') % 2 == 1
+
+
 def split_sentences(text: str, max_words: int) -> list[Sentence]:
-    """Sentences of `text` with offsets; paragraphs never share a sentence, and an overlong
+    """Sentences of `text` with offsets. Paragraphs never share a sentence; a quotation of several
+    sentences stays one unit with its attribution ('"We think ... parties," Miller said.'); an overlong
     sentence (a run-on line with no punctuation) is cut into pieces of at most `max_words` words."""
     sentences: list[Sentence] = []
     tokenizer = _punkt()
     for paragraph in _PARAGRAPH.finditer(text):
         base = paragraph.start()
-        for start, end in tokenizer.span_tokenize(paragraph.group()):
+        spans = list(tokenizer.span_tokenize(paragraph.group()))
+        i = 0
+        while i < len(spans):
+            start, end = spans[i]
+            j = i
+            while j + 1 < len(spans) and j - i + 1 < MAX_QUOTE_SENTENCES and _open_quote(paragraph.group()[start:end]):
+                j += 1
+                end = spans[j][1]
+            if _open_quote(paragraph.group()[start:end]):
+                j, end = i, spans[i][1]  # never closed: keep Punkt's sentence
             sentences.extend(_cap_length(text, base + start, base + end, max_words))
+            i = j + 1
     return sentences
 
 

@@ -58,3 +58,42 @@ def search_bm25(retriever, query: str, k: int, mask: np.ndarray | None = None) -
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
     return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def idf_table(retriever) -> dict[str, float]:  # noqa: ANN001
+    """Inverse document frequency of every indexed token (BM25's formula), from the index's postings."""
+    if retriever is None:
+        return {}
+    indptr = np.asarray(retriever.scores["indptr"])
+    n = int(retriever.scores["num_docs"])
+    df = np.diff(indptr)
+    idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+    return {token: float(idf[i]) for token, i in retriever.vocab_dict.items() if i < len(idf)}
+
+
+def unseen_idf(retriever) -> float:  # noqa: ANN001
+    """The IDF a token that no document holds would have."""
+    n = int(retriever.scores["num_docs"]) if retriever is not None else 1
+    return float(np.log(1.0 + (n + 0.5) / 0.5))
+
+
+def corrected_terms(retriever, text: str) -> list[str]:  # noqa: ANN001
+    """Index tokens for the words of `text` the index does not know: a possessive written without its
+    apostrophe ('netanyahus') or a near spelling ('hezbolah', 'militery'). Empty when all are known."""
+    import difflib
+
+    if retriever is None:
+        return []
+    vocab = retriever.vocab_dict
+    fixes = []
+    for token in tokenize([text])[0]:
+        if not token or token in vocab or len(token) < 4 or token.isdigit():
+            continue
+        if token.endswith("s") and token[:-1] in vocab:
+            fixes.append(token[:-1])
+            continue
+        pool = [v for v in vocab if v[:1] == token[:1] and abs(len(v) - len(token)) <= 2]
+        close = difflib.get_close_matches(token, pool, n=1, cutoff=0.8)
+        if close:
+            fixes.append(close[0])
+    return fixes

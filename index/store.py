@@ -3,7 +3,8 @@
     INDEX_DIR/
       CURRENT                 name of the live snapshot (replaced atomically)
       .lock                   held by the one writer at a time
-      snapshots/v000007/      manifest.json, store.sqlite, vectors.npy, dense.faiss, bm25/
+      snapshots/v000007/      manifest.json, store.sqlite, rows.npy + vectors.npy (passages),
+                              sentence_rows.npy + sentence_vectors.npy, dense.faiss, bm25/
       .tmp-*                  a snapshot being written; never read, swept by the next writer
 
 A write builds a complete new snapshot beside the old one and only then swaps CURRENT, so a
@@ -22,8 +23,9 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from index.errors import CorruptIndexError, IndexMismatchError, NoIndexError
 from index.lexical import build_bm25, load_bm25, save_bm25
 from index.types import Article, ArticleInfo, BuildParams, Manifest, Passage, Sentence
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SNAPSHOTS = "snapshots"
 KEEP_SNAPSHOTS = 2  # the live one and its predecessor, for readers that still hold it
 
@@ -47,10 +49,75 @@ CREATE TABLE IF NOT EXISTS passages (
     article_id TEXT NOT NULL REFERENCES articles(id), ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, sentences TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sentences (
+    row INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    UNIQUE (article_id, start)
+);
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE INDEX IF NOT EXISTS articles_publisher ON articles(publisher);
 CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
 """
+
+
+@dataclass
+class NewArticle:
+    """An article ready to store: its passages and unique sentences, each with its vector."""
+
+    article: Article
+    passages: list[Passage]
+    passage_vectors: np.ndarray
+    sentences: list[tuple[int, int]]  # (start, end) in the article text, each once
+    sentence_vectors: np.ndarray
+
+
+def _insert_article(conn: sqlite3.Connection, new: NewArticle) -> None:
+    a = new.article
+    conn.execute(
+        "INSERT INTO articles (id, title, publisher, published, url, source, content_hash, text, removed)"
+        " VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            a.id,
+            a.title,
+            a.publisher,
+            a.published.isoformat() if a.published else None,
+            a.url,
+            a.source,
+            a.content_hash,
+            a.text,
+            json.dumps(a.removed),
+        ),
+    )
+    conn.executemany(
+        'INSERT INTO passages (id, article_id, ordinal, start, "end", text, sentences) VALUES (?,?,?,?,?,?,?)',
+        [
+            (p.id, p.article_id, p.ordinal, p.start, p.end, p.text, json.dumps([[s.start, s.end] for s in p.sentences]))
+            for p in new.passages
+        ],
+    )
+    conn.executemany(
+        'INSERT INTO sentences (article_id, start, "end") VALUES (?,?,?)',
+        [(a.id, start, end) for start, end in new.sentences],
+    )
+
+
+def _column(conn: sqlite3.Connection, sql: str) -> np.ndarray:
+    return np.array([r[0] for r in conn.execute(sql)], dtype=np.int64)
+
+
+def _merge_vectors(
+    src: Path | None, name: str, rows: np.ndarray, new: list[np.ndarray], dim: int, dtype: type
+) -> np.ndarray:
+    """The previous snapshot's vectors whose rows survive, then the new ones (new rows are numbered higher)."""
+    parts = []
+    if src is not None:
+        old_rows = np.load(src / f"{name.replace('vectors', 'rows')}.npy", allow_pickle=False)
+        old = np.load(src / f"{name}.npy", allow_pickle=False, mmap_mode="r")
+        parts.append(np.asarray(old[np.isin(old_rows, rows)], dtype=dtype))
+    parts.extend(v.astype(dtype) for v in new)
+    merged = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=dtype)
+    if len(merged) != len(rows):
+        raise RuntimeError(f"internal error: {len(merged)} {name} for {len(rows)} rows")
+    return merged.reshape(len(rows), -1) if len(rows) else np.zeros((0, dim), dtype=dtype)
 
 
 def choose_faiss_type(requested: str, count: int) -> str:
@@ -116,6 +183,11 @@ class Snapshot:
         self.manifest = manifest
         try:
             self.rows: np.ndarray = np.load(folder / "rows.npy", allow_pickle=False)
+            self.sentence_rows: np.ndarray = np.load(folder / "sentence_rows.npy", allow_pickle=False)
+            # Memory-mapped: only the sentences of retrieved passages are ever read.
+            self.sentence_vectors: np.ndarray = np.load(
+                folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"
+            )
             self.dense = faiss.read_index(str(folder / "dense.faiss"))
             self.bm25 = load_bm25(folder / "bm25") if len(self.rows) else None
         except Exception as exc:  # noqa: BLE001 - any failure to parse means a damaged file
@@ -159,6 +231,21 @@ class Snapshot:
             )
         }
         return [_passage_from_row(found[r]) for r in rows]
+
+    def sentence_vectors_for(self, spans: Sequence[tuple[str, int]]) -> np.ndarray:
+        """float32 vectors of the sentences identified by (article id, start offset), in that order."""
+        if not spans:
+            return np.zeros((0, self.sentence_vectors.shape[1] if self.sentence_vectors.ndim == 2 else 0), np.float32)
+        articles = sorted({a for a, _ in spans})
+        marks = ",".join("?" * len(articles))
+        found = {
+            (r[1], r[2]): r[0]
+            for r in self.db.execute(
+                f"SELECT row, article_id, start FROM sentences WHERE article_id IN ({marks})", articles
+            )
+        }
+        positions = np.searchsorted(self.sentence_rows, np.array([found[s] for s in spans], dtype=np.int64))
+        return np.asarray(self.sentence_vectors[positions], dtype=np.float32)
 
     def positions_where(
         self,
@@ -300,14 +387,13 @@ class IndexStore:
         faiss_type: str,
         *,
         remove: set[str],
-        add: Sequence[tuple[Article, list[Passage]]],
-        vectors: np.ndarray,
+        add: Sequence[NewArticle],
         base: Manifest | None,
-        on_stage: callable | None = None,  # type: ignore[valid-type]
+        on_stage: Callable[[str], None] | None = None,
     ) -> Manifest:
         """Write a new snapshot = current (or empty when `base` is None) - `remove` + `add`, then make it current.
 
-        `vectors` holds one row per passage of `add`, in order. Articles in `add` that exist are replaced.
+        Articles in `add` that exist already are replaced.
         """
         stage = on_stage or (lambda _name: None)
         with self._writer_lock():
@@ -316,13 +402,12 @@ class IndexStore:
             tmp = self.folder / f".tmp-{uuid.uuid4().hex}"
             tmp.mkdir(parents=True)
             try:
-                manifest = self._write_into(tmp, current, params, faiss_type, remove, add, vectors, base, stage)
+                manifest = self._write_into(tmp, current, params, faiss_type, remove, add, base, stage)
                 stage("commit")
                 _fsync_tree(tmp)
                 (self.folder / SNAPSHOTS).mkdir(exist_ok=True)
                 name = self._next_name()
-                final = self.folder / SNAPSHOTS / name
-                os.replace(tmp, final)
+                os.replace(tmp, self.folder / SNAPSHOTS / name)
                 _fsync_dir(self.folder / SNAPSHOTS)
                 pointer_tmp = self.folder / f".tmp-CURRENT-{uuid.uuid4().hex}"
                 pointer_tmp.write_text(name + "\n", encoding="utf-8")
@@ -343,80 +428,46 @@ class IndexStore:
         params: BuildParams,
         faiss_type: str,
         remove: set[str],
-        add: Sequence[tuple[Article, list[Passage]]],
-        vectors: np.ndarray,
+        add: Sequence[NewArticle],
         base: Manifest | None,
-        stage,  # noqa: ANN001
+        stage: Callable[[str], None],
     ) -> Manifest:
         db_path = tmp / "store.sqlite"
-        old_rows = np.zeros(0, dtype=np.int64)
-        old_vectors = np.zeros((0, params.dimension), dtype=np.float32)
-        if current is not None:
-            src = self.folder / SNAPSHOTS / current
+        src = self.folder / SNAPSHOTS / current if current is not None else None
+        if src is not None:
             shutil.copyfile(src / "store.sqlite", db_path)
-            old_rows = np.load(src / "rows.npy", allow_pickle=False)
-            old_vectors = np.load(src / "vectors.npy", allow_pickle=False, mmap_mode="r")
         stage("store")
         conn = sqlite3.connect(db_path)
         try:
             conn.executescript(_SCHEMA)
             with conn:
-                replaced = set(remove) | {article.id for article, _ in add}
-                for article_id in replaced:
-                    conn.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
-                    conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-                for article, passages in add:
-                    conn.execute(
-                        "INSERT INTO articles"
-                        " (id, title, publisher, published, url, source, content_hash, text, removed)"
-                        " VALUES (?,?,?,?,?,?,?,?,?)",
-                        (
-                            article.id,
-                            article.title,
-                            article.publisher,
-                            article.published.isoformat() if article.published else None,
-                            article.url,
-                            article.source,
-                            article.content_hash,
-                            article.text,
-                            json.dumps(article.removed),
-                        ),
-                    )
-                    conn.executemany(
-                        'INSERT INTO passages (id, article_id, ordinal, start, "end", text, sentences)'
-                        " VALUES (?,?,?,?,?,?,?)",
-                        [
-                            (
-                                p.id,
-                                p.article_id,
-                                p.ordinal,
-                                p.start,
-                                p.end,
-                                p.text,
-                                json.dumps([[s.start, s.end] for s in p.sentences]),
-                            )
-                            for p in passages
-                        ],
-                    )
-            rows = np.array([r[0] for r in conn.execute("SELECT row FROM passages ORDER BY row")], dtype=np.int64)
+                for article_id in set(remove) | {new.article.id for new in add}:
+                    for table, column in (("passages", "article_id"), ("sentences", "article_id"), ("articles", "id")):
+                        conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (article_id,))
+                for new in add:
+                    _insert_article(conn, new)
+            rows = _column(conn, "SELECT row FROM passages ORDER BY row")
+            sentence_rows = _column(conn, "SELECT row FROM sentences ORDER BY row")
             texts = [r[0] for r in conn.execute("SELECT text FROM passages ORDER BY row")]
             hashes = dict(conn.execute("SELECT id, content_hash FROM articles ORDER BY id").fetchall())
         finally:
             conn.close()
 
-        # Surviving old vectors keep their order; new passages got larger row numbers, so they follow.
-        keep = np.isin(old_rows, rows)
-        all_vectors = np.concatenate([np.asarray(old_vectors[keep], dtype=np.float32), vectors.astype(np.float32)])
-        if len(all_vectors) != len(rows):
-            raise RuntimeError(f"internal error: {len(all_vectors)} vectors for {len(rows)} passages")
+        dim = params.dimension or 0
+        vectors = _merge_vectors(src, "vectors", rows, [n.passage_vectors for n in add], dim, np.float32)
+        sentence_vectors = _merge_vectors(
+            src, "sentence_vectors", sentence_rows, [n.sentence_vectors for n in add], dim, np.float16
+        )
         np.save(tmp / "rows.npy", rows, allow_pickle=False)
-        np.save(tmp / "vectors.npy", all_vectors, allow_pickle=False)
+        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+        np.save(tmp / "sentence_rows.npy", sentence_rows, allow_pickle=False)
+        np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
 
         stage("dense")
         import faiss
 
         chosen = choose_faiss_type(faiss_type, len(rows))
-        faiss.write_index(build_faiss(all_vectors, chosen), str(tmp / "dense.faiss"))
+        faiss.write_index(build_faiss(vectors, chosen), str(tmp / "dense.faiss"))
         stage("bm25")
         if texts:
             save_bm25(build_bm25(texts), tmp / "bm25")

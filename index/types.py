@@ -75,6 +75,7 @@ class BuildParams(BaseModel):
     chunk_min_words: int
     chunk_overlap_sentences: int
     cleaner_version: int
+    chunker_version: int = 1
 
 
 class Manifest(BaseModel):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from index.build import BuildReport, Indexer
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.errors import IndexMismatchError
 from index.store import IndexStore, Snapshot
+from rag.answer import answer_question, clean_question, latest_date
+from rag.evidence import EvidenceSet, select_evidence
+from rag.generators import Generator, make_generator
+from rag.question import QuestionInfo, analyze
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
-from rag.types import ArticleInfo, Filters, ScoredPassage
+from rag.types import Answer, ArticleInfo, Filters, ScoredPassage, Turn
 
 
 def default_embedder(settings: Settings) -> SentenceTransformerEmbedder:
@@ -34,6 +38,7 @@ class Assistant:
         self._snapshot = snapshot
         self._write_lock = threading.Lock()
         self._dimension_checked = False
+        self._generators: dict[tuple, Generator] = {}
 
     @classmethod
     def load(
@@ -53,11 +58,63 @@ class Assistant:
         return self._snapshot
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[ScoredPassage]:
-        """The k best passages for the question (dense + BM25, fused), optionally filtered by metadata."""
+        """The k best passages for the question: dense + BM25 fused, then reranked by their best sentences."""
         snapshot = self._snapshot
+        question = clean_question(question)
+        info = analyze(question, latest_date(snapshot))
+        evidence = self._evidence(snapshot, info, question, filters)[1]
+        return evidence.passages[: k or self.settings.top_k]
+
+    def _evidence(
+        self, snapshot: Snapshot, info: QuestionInfo, query: str, filters: Filters | None
+    ) -> tuple[list[ScoredPassage], EvidenceSet]:
         self._check_dimension(snapshot)
+        query_vector = self.embedder.embed([query])[0]
         retriever = HybridRetriever(snapshot, self.embedder, self.settings.candidates, self.settings.rrf_k)
-        return retriever.retrieve(question, k or self.settings.top_k, filters)
+        candidates = retriever.retrieve(query, self.settings.rerank_depth, filters, query_vector=query_vector)
+        return candidates, select_evidence(info, query_vector, candidates, snapshot)
+
+    def ask(
+        self,
+        question: str,
+        history: list[Turn] | list[dict] | None = None,
+        filters: Filters | None = None,
+        k: int | None = None,
+        generator: str | None = None,
+    ) -> Answer:
+        """Answer from the articles, every sentence cited and verified; abstains when they do not say."""
+        answer = None
+        for event in self.stream(question, history=history, filters=filters, k=k, generator=generator):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: list[Turn] | list[dict] | None = None,
+        filters: Filters | None = None,
+        k: int | None = None,
+        generator: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the draft answer's text as it is written, then the final verified `Answer`."""
+        yield from answer_question(
+            self,
+            question,
+            [Turn.model_validate(t) for t in history or []],
+            filters,
+            k or self.settings.top_k,
+            generator,
+        )
+
+    def generator_for(self, settings: Settings) -> Generator:
+        """The generator these settings name, loaded once and reused."""
+        key = (settings.generator, str(settings.gguf_path), settings.openai_base_url, settings.openai_model)
+        with self._write_lock:
+            if key not in self._generators:
+                self._generators[key] = make_generator(settings)
+            return self._generators[key]
 
     def articles(self) -> list[ArticleInfo]:
         return self._snapshot.articles()

@@ -108,6 +108,80 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_answer(answer) -> None:  # noqa: ANN001 - rag.types.Answer
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            when = c.published.isoformat() if c.published else "undated"
+            print(f"  [{c.marker}] {c.title or c.article_id} — {c.publisher or 'unknown publisher'}, {when}")
+            print(f"      “{c.quote}” (chars {c.start}-{c.end} of {c.article_id})")
+    elif answer.related:
+        print("\nRelated reading:")
+        for r in answer.related:
+            print(
+                f"  - {r.article.display_title} ({r.article.publisher or 'unknown'}, {r.article.published}): "
+                f"{r.passage.text[:160]}…"
+            )
+    if answer.verification:
+        print("\nVerifier:", "; ".join(answer.verification))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.assistant import Assistant
+    from rag.types import Answer, Filters
+
+    assistant = Assistant.load(_settings(args))
+    filters = Filters(publishers=args.publisher or None, since=args.since, until=args.until)
+    if args.json:
+        print(assistant.ask(args.question, filters=filters, k=args.k).model_dump_json(indent=2))
+        return 0
+    answer = None
+    for event in assistant.stream(args.question, filters=filters, k=args.k):
+        if isinstance(event, Answer):
+            answer = event
+    print_answer(answer)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from evals.report import compare, load_run, summary_table, write_run
+
+    if args.compare:
+        print(compare(load_run(Path(args.compare[0])), load_run(Path(args.compare[1]))))
+        return 0
+    from evals.run import run_eval
+    from rag.assistant import Assistant
+
+    assistant = Assistant.load(_settings(args))
+    gold = Path(args.gold) if args.gold else None
+    progress, done = _progress_bar()
+    try:
+        run = run_eval(
+            assistant,
+            gold_path=gold,
+            generator=args.generator,
+            name=f"newsrag-{args.generator or assistant.settings.generator}",
+            progress=lambda i, n: progress(f"question {i}/{n}", i / n),
+        )
+    finally:
+        done()
+    runs = [run]
+    if args.baseline:
+        from evals.baselines import run_llamaindex_baseline
+
+        runs.append(run_llamaindex_baseline(assistant.settings, gold_path=gold, limit=args.limit))
+    stamp = run.started.replace(":", "").replace("-", "")[:15]
+    out = write_run(run, Path(args.out) / f"{stamp}-{run.generator}")
+    for other in runs[1:]:
+        write_run(other, Path(args.out) / f"{stamp}-{other.name}")
+    print(summary_table(runs))
+    print(f"\nReport: {out / 'report.md'}")
+    return 0
+
+
 def _date(text: str) -> date:
     return date.fromisoformat(text)
 
@@ -133,6 +207,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = index.add_parser("stats", help="what the index holds")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_index_stats)
+
+    p = sub.add_parser("ask", help="answer a question from the articles, with cited sources")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, help="passages shown to the generator")
+    p.add_argument("--generator", choices=["extractive", "llamacpp", "openai"])
+    p.add_argument("--publisher", action="append", help="only this publisher (repeatable)")
+    p.add_argument("--since", type=_date, help="published on or after YYYY-MM-DD")
+    p.add_argument("--until", type=_date, help="published on or before YYYY-MM-DD")
+    p.add_argument("--json", action="store_true", help="print the Answer object as JSON")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="score the assistant on a gold Q&A set")
+    p.add_argument("--gold", help="gold JSONL file (default: evals/gold/bundled.jsonl)")
+    p.add_argument("--generator", choices=["extractive", "llamacpp", "openai"])
+    p.add_argument("--out", default="runs", help="folder for the run folders (default: runs/)")
+    p.add_argument("--baseline", action="store_true", help="also run the plain llama-index pipeline")
+    p.add_argument("--limit", type=int, help="only the first N questions (baseline)")
+    p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="print the differences of two runs")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("search", help="show the passages retrieved for a question")
     p.add_argument("question")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.embed import Embedder
-from index.lexical import search_bm25
+from index.lexical import corrected_terms, search_bm25
 from index.store import Snapshot
 from rag.types import Filters, ScoredPassage
 
@@ -50,8 +50,10 @@ class HybridRetriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
 
-    def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[ScoredPassage]:
-        """The k best passages for the question, each with its dense and BM25 rank."""
+    def retrieve(
+        self, question: str, k: int = 5, filters: Filters | None = None, query_vector: np.ndarray | None = None
+    ) -> list[ScoredPassage]:
+        """The k best passages for the question, each with its dense and BM25 rank (fused, not reranked)."""
         snapshot = self.snapshot
         allowed = None
         if filters is not None and not filters.is_empty():
@@ -59,13 +61,15 @@ class HybridRetriever:
             if len(allowed) == 0:
                 return []
         pool = max(self.candidates, k)
-        query_vector = self.embedder.embed([question])[0]
+        if query_vector is None:
+            query_vector = self.embedder.embed([question])[0]
         dense = dense_search(snapshot, query_vector, pool, allowed)
         mask = None
         if allowed is not None:
             mask = np.zeros(len(snapshot), dtype=np.float32)
             mask[allowed] = 1.0
-        lexical = search_bm25(snapshot.bm25, question, pool, mask) if snapshot.bm25 is not None else []
+        lexical_query = " ".join([question, *corrected_terms(snapshot.bm25, question)])
+        lexical = search_bm25(snapshot.bm25, lexical_query, pool, mask) if snapshot.bm25 is not None else []
         fused = fuse([dense, lexical], self.rrf_k)[:k]
 
         dense_at = {p: (rank, score) for rank, (p, score) in enumerate(dense, start=1)}

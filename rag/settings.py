@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.build import ChunkParams
+from index.chunk import CHUNKER_VERSION
 from index.clean import CLEANER_VERSION
 from index.embed import DEFAULT_MODEL
 from index.types import BuildParams
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
         50, ge=5, le=1000, description="Candidates each retriever (dense, BM25) contributes to fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant: score = sum 1/(rrf_k + rank).")
+    rerank_depth: int = Field(30, ge=5, le=200, description="Fused candidates whose sentences are scored to rerank.")
 
     # Answering
     generator: Literal["extractive", "llamacpp", "openai"] = Field(
@@ -76,6 +78,7 @@ class Settings(BaseSettings):
             chunk_min_words=self.chunk_min_words,
             chunk_overlap_sentences=self.chunk_overlap_sentences,
             cleaner_version=CLEANER_VERSION,
+            chunker_version=CHUNKER_VERSION,
         )
 
     def chunking(self) -> ChunkParams:

@@ -1,0 +1,135 @@
+"""One question, start to end: read the question, find evidence, abstain or draft, verify."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import TYPE_CHECKING
+
+from index.store import Snapshot
+from rag.abstain import out_of_range, weak_evidence
+from rag.generators import Generator
+from rag.prompts import CANNOT_ANSWER
+from rag.question import analyze, expand_shorthand, is_follow_up
+from rag.types import Answer, Filters, ScoredPassage, Turn
+from rag.verify import verify
+
+if TYPE_CHECKING:
+    from rag.assistant import Assistant
+
+MAX_QUESTION_CHARS = 1000  # longer input is cut: a question, not a document
+
+
+def clean_question(question: str) -> str:
+    """Control characters out, white space folded, length bounded."""
+    question = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]|\x1b\[[0-9;]*m", " ", question or "")
+    return " ".join(question.split())[:MAX_QUESTION_CHARS]
+
+
+def latest_date(snapshot: Snapshot) -> date | None:
+    dates = [a.published for a in snapshot.articles() if a.published]
+    return max(dates) if dates else None
+
+
+def _retrieval_query(question: str, history: list[Turn]) -> str:
+    """A follow-up ("and what did Hezbollah say?") is searched together with the question before it."""
+    previous = [t.content for t in history if t.role == "user"]
+    if previous and is_follow_up(question):
+        return f"{previous[-1]} {question}"
+    return question
+
+
+def answer_question(
+    assistant: Assistant,
+    question: str,
+    history: list[Turn],
+    filters: Filters | None,
+    k: int,
+    generator_name: str | None,
+) -> Iterator[str | Answer]:
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    settings = assistant.settings
+    snapshot = assistant.snapshot
+    asked = clean_question(question)
+    generator = _generator(assistant, generator_name)
+
+    def finish(answer: Answer) -> Answer:
+        timings["total"] = time.perf_counter() - started
+        answer.timings = {key: round(value, 4) for key, value in timings.items()}
+        answer.settings_hash = settings.fingerprint()
+        answer.generator = generator.name
+        return answer
+
+    if not re.search(r"\w{2,}", asked):
+        yield finish(_abstain(question, "Please ask a question about the articles, in words.", []))
+        return
+
+    query = _retrieval_query(expand_shorthand(asked), history)
+    info = analyze(query, latest_date(snapshot))
+    info.answer_type = analyze(asked).answer_type  # the type is the follow-up's own
+    reason = out_of_range(info, snapshot)
+    if reason:
+        yield finish(_abstain(question, reason, []))
+        return
+
+    _, evidence = assistant._evidence(snapshot, info, query, filters)
+    timings["retrieve"] = time.perf_counter() - started
+    reason = weak_evidence(info, evidence)
+    if reason:
+        yield finish(_abstain(question, reason, evidence.passages[:3]))
+        return
+
+    shown = list(evidence.passages[:k])
+    draft_parts = []
+    for delta in generator.draft(info, evidence, shown, history):
+        draft_parts.append(delta)
+        yield delta
+    timings["generate"] = time.perf_counter() - started - timings["retrieve"]
+    draft = "".join(draft_parts)
+    checked = verify(draft, shown)
+    notes = list(checked.notes)
+
+    if generator.name != "extractive" and (checked.kept == 0 or draft.strip().startswith(CANNOT_ANSWER)):
+        # The evidence passed the abstention checks, so a refusal or an unsupported draft is the model's
+        # failure, not the articles': answer from the evidence instead.
+        from rag.generators.extractive import ExtractiveGenerator
+
+        notes.append(
+            f"{generator.name} draft {'declined' if checked.kept == 0 else 'unsupported'}; "
+            "answered from the evidence sentences instead"
+        )
+        shown = list(evidence.passages[:k])
+        checked = verify("".join(ExtractiveGenerator().draft(info, evidence, shown, history)), shown)
+        notes.extend(checked.notes)
+    timings["verify"] = time.perf_counter() - started - timings["retrieve"] - timings["generate"]
+
+    if not checked.citations:
+        yield finish(
+            _abstain(
+                question,
+                "No sentence of the answer could be verified against the articles.",
+                evidence.passages[:3],
+                notes,
+            )
+        )
+        return
+    yield finish(Answer(question=question, text=checked.text, citations=checked.citations, verification=notes))
+
+
+def _generator(assistant: Assistant, name: str | None) -> Generator:
+    settings = assistant.settings if name is None else assistant.settings.model_copy(update={"generator": name})
+    return assistant.generator_for(settings)
+
+
+def _abstain(question: str, reason: str, related: list[ScoredPassage], notes: list[str] | None = None) -> Answer:
+    return Answer(
+        question=question,
+        text=f"{CANNOT_ANSWER} {reason}",
+        abstained=True,
+        kind="abstained",
+        related=related,
+        verification=notes or [],
+    )

@@ -1,0 +1,96 @@
+"""Time references in questions ("in March 2024", "January 2025", "since October", "latest"):
+found by pattern, turned into dates by dateparser, and checked against what the articles cover."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+from pydantic import BaseModel
+
+MONTH = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+# "5 November 2024", "November 5, 2024", "November 2024", "Nov. 2024", "March"
+_MONTH_REF = re.compile(
+    rf"\b(?:(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?\s+)?{MONTH}\.?(?:\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?,?)?"
+    r"(?:,?\s+(?P<year>(?:19|20)\d\d))?\b",
+    re.I,
+)
+_YEAR_REF = re.compile(
+    r"\b(?:in|during|of|for|by|since|before|after|from|until|throughout)\s+(?P<year>(?:19|20)\d\d)\b", re.I
+)
+_RECENT = re.compile(r"\b(latest|most recent|newest|currently|current|now|as of now|so far|to date|lately)\b", re.I)
+_MAY_VERB = re.compile(r"\bmay\s+(?:be|have|not|also|still|seek|want|need|come|take|lead)\b", re.I)
+
+
+class DateScope(BaseModel):
+    """A span of time a question asks about."""
+
+    start: date
+    end: date
+    text: str  # the words of the question that set it
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+class TimeReference(BaseModel):
+    scopes: list[DateScope]
+    recent: bool  # "latest", "most recent", "now"...
+    spans: list[tuple[int, int]]  # where in the question the references stand
+
+
+def _parse(text: str) -> date | None:
+    import dateparser
+
+    parsed = dateparser.parse(text, languages=["en"], settings={"PREFER_DAY_OF_MONTH": "first"})
+    return parsed.date() if parsed else None
+
+
+def find_time_references(question: str, reference: date | None) -> TimeReference:
+    """Time spans named in the question. A month without a year is the latest such month on or
+    before `reference` (the newest article's date), as a reader of those articles would mean it."""
+    scopes: list[DateScope] = []
+    spans: list[tuple[int, int]] = []
+    for m in _MONTH_REF.finditer(question):
+        if m.group("month").lower() == "may" and (
+            _MAY_VERB.match(question, m.start()) or not (m.group("year") or m.group("day1") or m.group("day2"))
+        ):
+            continue  # the verb "may"
+        if (
+            m.group("month").lower() in ("mar", "jan", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "feb", "apr")
+            and not (m.group("year") or m.group("day1") or m.group("day2"))
+            and not m.group(0)[0].isupper()
+        ):
+            continue  # "mar" the verb and other lower-case look-alikes
+        first = _parse(
+            f"1 {m.group('month')} {m.group('year') or (reference.year if reference else date.today().year)}"
+        )
+        if first is None:
+            continue
+        if not m.group("year") and reference is not None and first > reference:
+            first = first.replace(year=first.year - 1)
+        day = m.group("day1") or m.group("day2")
+        last_day = calendar.monthrange(first.year, first.month)[1]
+        if day and 1 <= int(day) <= last_day:
+            start = end = first.replace(day=int(day))
+        else:
+            start, end = first, first.replace(day=last_day)
+        scopes.append(DateScope(start=start, end=end, text=m.group(0)))
+        spans.append(m.span())
+    for m in _YEAR_REF.finditer(question):
+        if any(s <= m.start("year") < e for s, e in spans):
+            continue
+        year = int(m.group("year"))
+        scopes.append(DateScope(start=date(year, 1, 1), end=date(year, 12, 31), text=m.group(0)))
+        spans.append(m.span("year"))
+    return TimeReference(scopes=scopes, recent=bool(_RECENT.search(question)), spans=spans)
+
+
+def strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + " " + text[end:]
+    return text

@@ -1,0 +1,110 @@
+"""The default generator: no language model. The answer is the best evidence sentences, each cited,
+led by the short answer (a number, name, date or place) where the best sentence holds exactly one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from index.lexical import tokenize
+from rag.evidence import EvidenceSentence, EvidenceSet, has_answer_type
+from rag.question import QuestionInfo
+from rag.types import ScoredPassage, Turn
+
+MAX_SENTENCES = 3
+CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
+
+_NUMBER_PHRASE = re.compile(
+    r"(?:(?:more than|almost|nearly|about|around|at least|approximately|some|over|up to)\s+)?"
+    r"[$£€]?\d[\d,.]*\d?(?:\s*(?:million|billion|thousand|per cent|percent|bn|m)\b|%)?"
+    r"(?:\s+(?:[a-z’'-]+\s+){0,2}?(?:people|miles|km|kilometres|soldiers|troops|children|civilians|hostages|times"
+    r"|rockets|projectiles|drones|days|weeks|months|years|members|palestinians|wounded|injured|killed))?",
+    re.I,
+)
+_NAME_PHRASE = re.compile(r"(?<=\s)([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)+)")
+
+
+def short_answer(question: QuestionInfo, sentence: str) -> str | None:
+    """The one number/name the question asks for, when the sentence holds exactly one new candidate."""
+    asked = question.text.lower()
+    if question.answer_type == "number":
+        found = [m.group(0).strip() for m in _NUMBER_PHRASE.finditer(sentence) if re.search(r"\d", m.group(0))]
+        found = [f for f in found if re.sub(r"[^\d]", "", f) not in {re.sub(r"[^\d]", "", n) for n in question.numbers}]
+        return found[0] if len(found) == 1 else None
+    if question.answer_type in ("person", "place"):
+        asked_words = set(re.findall(r"\w+", asked))
+        names = [n for n in _NAME_PHRASE.findall(sentence) if not set(re.findall(r"\w+", n.lower())) & asked_words]
+        return names[0] if len(names) == 1 else None
+    return None
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def choose(self, question: QuestionInfo, evidence: EvidenceSet) -> list[EvidenceSentence]:
+        """The best sentence (preferring one that holds the kind of answer asked for), and close runners-up
+        that add something new."""
+        ranked = evidence.sentences
+        if not ranked:
+            return []
+        best = ranked[0]
+        if question.answer_type != "open" and not best.typed:
+            typed = next((e for e in ranked[:5] if e.typed), None)
+            if typed is not None and typed.score >= best.score - 2 * CLOSE:
+                best = typed
+        chosen = [best]
+        if question.why:  # the reason often follows the sentence that states what happened
+            following = _next_sentence(best, ranked)
+            if following is not None:
+                chosen.append(following)
+        covered = set(tokenize(" ".join(e.sentence.text for e in chosen).split("\n"))[0])
+        for e in ranked:
+            if len(chosen) >= MAX_SENTENCES or e.score < best.score - CLOSE:
+                break
+            words = set(tokenize([e.sentence.text])[0])
+            if e is best or len(words - covered) < 3:
+                continue
+            chosen.append(e)
+            covered |= words
+        return chosen
+
+    def draft(
+        self, question: QuestionInfo, evidence: EvidenceSet, shown: list[ScoredPassage], history: list[Turn]
+    ) -> Iterator[str]:
+        chosen = self.choose(question, evidence)
+        parts = []
+        for i, e in enumerate(chosen):
+            n = _index_of(shown, e.source) + 1
+            text = e.sentence.text.strip()
+            if i == 0:
+                lead = short_answer(question, text) if has_answer_type(text, question.answer_type, question) else None
+                if lead:
+                    parts.append(f"{lead[0].upper()}{lead[1:]} [{n}].")
+            parts.append(f"{text} [{n}]")
+        for i, part in enumerate(parts):
+            yield part if i == 0 else "\n" + part
+
+
+def _index_of(shown: list[ScoredPassage], source: ScoredPassage) -> int:
+    for i, p in enumerate(shown):
+        if p.passage.id == source.passage.id:
+            return i
+    shown.append(source)
+    return len(shown) - 1
+
+
+def _next_sentence(e: EvidenceSentence, ranked: list[EvidenceSentence]) -> EvidenceSentence | None:
+    """The sentence right after `e` in the same passage, if it was scored."""
+    sentences = e.source.passage.sentences
+    index = next((i for i, s in enumerate(sentences) if s.start == e.sentence.start), None)
+    if index is None or index + 1 >= len(sentences):
+        return None
+    after = sentences[index + 1]
+    return next(
+        (
+            r
+            for r in ranked
+            if r.sentence.start == after.start and r.source.passage.article_id == e.source.passage.article_id
+        ),
+        None,
+    )

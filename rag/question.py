@@ -1,0 +1,140 @@
+"""What a question asks for: the kind of answer, its key terms, and whether it leans on the conversation."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel
+
+from index.lexical import tokenize
+from rag.dates import TimeReference, find_time_references, strip_spans
+
+AnswerType = Literal["number", "date", "person", "place", "open"]
+
+_TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
+    ("number", re.compile(
+        r"\bhow (many|much|far|long|old|big|large|often)\b"
+        r"|\b(what|which) (number|percentage|share|proportion|figure|amount|sum|toll|count|total|tally)\b"
+        r"|\b(death toll|casualty figure|vote count)\b",
+        re.I,
+    )),
+    ("date", re.compile(r"\bwhen\b|\b(what|which) (date|day|month|year|time)\b|\bon what (date|day)\b", re.I)),
+    ("person", re.compile(
+        r"\bwho(m|se)?\b|\b(which|what) ([\w’'-]+ )?(official|leader|minister|envoy|president|spokes(man|woman|person)"
+        r"|man|woman|person|commander|chief|general|secretary|diplomat|negotiator|head|mediator|politician|group"
+        r"|organi[sz]ation|militant|figure)s?\b",
+        re.I,
+    )),
+    ("place", re.compile(
+        r"\bwhere\b|\b(which|what) ([\w’'-]+ )?(city|cities|town|village|country|countries|place|area|region|camp"
+        r"|river|capital|border|building|hospital|school|site|base|facility|street|suburb|province|territory|state"
+        r"|nation)s?\b",
+        re.I,
+    )),
+]
+
+# Words that say how to answer rather than what about; they need not appear in the evidence.
+_FRAME_WORDS = set(
+    tokenize(
+        [
+            "what which who whom whose when where why how many much did does do is are was were has have had "
+            "say said says according report reported reports article articles story stories news tell told mention "
+            "mentioned describe described give given exactly specific specifically ultimately eventually actually "
+            "the a an of in on at to for from by with about as and or so any some there their its his her "
+            "date day number figure name kind type happen happened change changed evolve evolved compare compared "
+            "comparison differ difference between over time per latest recent most newest current now ago"
+        ]
+    )[0]
+)
+
+_FOLLOW_UP = re.compile(
+    r"^(and|also|but|what about|how about|and what|so)\b|\b(he|she|they|them|him|her|his|their|its|it|that|this"
+    r"|those|these|there|then)\b",
+    re.I,
+)
+
+
+# Chat shorthand, expanded before anything else looks at the question.
+SHORTHAND = {
+    "wat": "what",
+    "wot": "what",
+    "wut": "what",
+    "whats": "what is",
+    "whos": "who is",
+    "wheres": "where is",
+    "hows": "how is",
+    "ppl": "people",
+    "hw": "how",
+    "b4": "before",
+    "u": "you",
+    "r": "are",
+    "ur": "your",
+    "abt": "about",
+    "govt": "government",
+    "thru": "through",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "w/": "with",
+    "w/o": "without",
+    "yr": "year",
+    "yrs": "years",
+    "mil": "million",
+    "k": "thousand",
+    "pls": "please",
+    "plz": "please",
+    "tho": "though",
+    "idk": "i do not know",
+    "rn": "right now",
+    "atm": "at the moment",
+}
+_WORDISH = re.compile(r"[\w/']+")
+
+
+_QUOTED = re.compile(r"[‘'\"“]([^‘’'\"“”]{3,120})[’'\"”]")
+
+
+class QuestionInfo(BaseModel):
+    text: str  # as asked, shorthand expanded
+    answer_type: AnswerType
+    terms: list[str]  # stemmed content terms, frame words and dates removed, in order, unique
+    numbers: list[str]  # numbers written in the question (an answer must bring a new one)
+    time: TimeReference
+    quoted: list[str] = []  # phrases the question quotes ('no sane person'): the evidence should hold them
+    why: bool = False  # a why/how question, whose answer often runs into the next sentence
+
+
+def expand_shorthand(question: str) -> str:
+    return _WORDISH.sub(lambda m: SHORTHAND.get(m.group(0).lower(), m.group(0)), question)
+
+
+def answer_type(question: str) -> AnswerType:
+    for kind, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            return kind
+    return "open"
+
+
+def analyze(question: str, reference: date | None = None) -> QuestionInfo:
+    """The question's answer type, key terms and time references (months without a year are
+    read relative to `reference`, normally the newest article's date)."""
+    question = expand_shorthand(" ".join(question.split()))
+    time = find_time_references(question, reference)
+    undated = strip_spans(question, time.spans)
+    terms = [t for t in dict.fromkeys(tokenize([undated])[0]) if t and t not in _FRAME_WORDS and not t.isdigit()]
+    return QuestionInfo(
+        text=question,
+        answer_type=answer_type(question),
+        terms=terms,
+        numbers=re.findall(r"\d[\d,.]*", undated),
+        time=time,
+        quoted=[q for q in _QUOTED.findall(question) if len(q.split()) >= 2],
+        why=bool(re.match(r"\s*(why|for what reason|what (is|was) the reason)\b", question, re.I)),
+    )
+
+
+def is_follow_up(question: str) -> bool:
+    """Short questions or ones that point back ("and what did he say?") need the previous turn."""
+    return len(question.split()) <= 4 or bool(_FOLLOW_UP.search(question.strip()))

@@ -1,0 +1,169 @@
+"""Check every sentence of a drafted answer against the passages it cites.
+
+A sentence survives only if its markers point at shown passages and those passages hold its
+numbers, its names and most of its words; each surviving marker gets the sentence(s) of the
+passage that support the claim as its quote. Markers are renumbered 1..n in order of first use.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from index.lexical import tokenize
+from rag.types import Citation, ScoredPassage, Sentence
+
+MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z][\w’'\-]*)")
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "twenty": "20",
+    "hundred": "100",
+}
+
+MIN_WORD_SUPPORT = 0.6  # share of a sentence's content words its cited passages must hold
+
+
+class Verified(BaseModel):
+    text: str
+    citations: list[Citation]
+    notes: list[str]
+    kept: int  # sentences kept
+    dropped: int
+
+
+_CLAIM = re.compile(r"[^\[]*?(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+[.!?;:,]?|[^\[]+$|\[[^\]]*$")
+
+
+def split_answer(text: str) -> list[str]:
+    """Claims: each runs to the end of its citation markers (and the punctuation after them), so that
+    abbreviations like "U.S." never split a claim; lines without markers stand alone."""
+    claims = []
+    for line in text.strip().splitlines():
+        claims.extend(m.group(0).strip() for m in _CLAIM.finditer(line.strip()) if m.group(0).strip())
+    return claims
+
+
+def _numbers(text: str) -> set[str]:
+    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    found |= {v for w, v in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", text, re.I)}
+    return found
+
+
+def _names(text: str) -> set[str]:
+    return {n.lower().rstrip("’'s") for n in _NAME.findall(text) if n.lower() not in _NUMBER_WORDS}
+
+
+def check_sentence(claim: str, passages: list[ScoredPassage]) -> tuple[bool, str]:
+    """Is the claim (markers removed) supported by these passages? Returns (ok, reason if not)."""
+    evidence = " ".join(p.passage.text for p in passages)
+    missing_numbers = _numbers(claim) - _numbers(evidence)
+    if missing_numbers:
+        return False, f"number(s) {', '.join(sorted(missing_numbers))} not in the cited passage"
+    lowered = evidence.lower()
+    missing_names = {n for n in _names(claim) if n not in lowered}
+    if missing_names:
+        return False, f"name(s) {', '.join(sorted(missing_names))} not in the cited passage"
+    words = set(tokenize([claim])[0]) - {""}
+    if words:
+        held = words & set(tokenize([evidence])[0])
+        if len(held) / len(words) < MIN_WORD_SUPPORT:
+            return False, "the cited passage does not say this"
+    return True, ""
+
+
+def best_quote(claim: str, passage: ScoredPassage) -> list[Sentence]:
+    """The sentence of the passage that shares most with the claim (and the next one if it adds to it)."""
+    words = set(tokenize([claim])[0])
+    numbers = _numbers(claim)
+    sentences = passage.passage.sentences
+    scored = [
+        (len(words & set(tokenize([s.text])[0])) + 2 * len(numbers & _numbers(s.text)), i)
+        for i, s in enumerate(sentences)
+    ]
+    best_score, best = max(scored, key=lambda x: (x[0], -x[1]))
+    chosen = [sentences[best]]
+    if best + 1 < len(sentences):
+        covered = set(tokenize([sentences[best].text])[0])
+        extra = (words - covered) & set(tokenize([sentences[best + 1].text])[0])
+        if len(extra) >= 2:
+            chosen.append(sentences[best + 1])
+    return chosen
+
+
+def verify(draft: str, shown: list[ScoredPassage]) -> Verified:
+    """Keep the supported sentences of a draft whose [n] markers refer to `shown` (1-based)."""
+    notes: list[str] = []
+    kept_sentences: list[tuple[str, list[int]]] = []
+    dropped = 0
+    for sentence in split_answer(draft):
+        refs = [int(n) for group in MARKER.findall(sentence) for n in re.split(r"\s*,\s*", group)]
+        claim = MARKER.sub("", sentence).strip()
+        claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)
+        if not re.search(r"\w", claim):
+            continue
+        valid = [n for n in dict.fromkeys(refs) if 1 <= n <= len(shown)]
+        if len(valid) < len(set(refs)):
+            notes.append(f"dropped marker(s) {sorted(set(refs) - set(valid))} that point at no passage")
+        if not valid:
+            dropped += 1
+            notes.append(f"removed (no citation): {claim[:80]}")
+            continue
+        ok, why = check_sentence(claim, [shown[n - 1] for n in valid])
+        if not ok:
+            dropped += 1
+            notes.append(f"removed ({why}): {claim[:80]}")
+            continue
+        kept_sentences.append((claim, valid))
+
+    order: dict[int, int] = {}
+    quotes: dict[int, list[Sentence]] = {}
+    parts = []
+    for claim, refs in kept_sentences:
+        for n in refs:
+            order.setdefault(n, len(order) + 1)
+            quote = best_quote(claim, shown[n - 1])
+            quotes.setdefault(n, [])
+            quotes[n] = sorted({s.start: s for s in quotes[n] + quote}.values(), key=lambda s: s.start)
+        marks = "".join(f"[{order[n]}]" for n in refs)
+        body = claim.rstrip()
+        if body and body[-1] in ".!?":
+            parts.append(f"{body[:-1]} {marks}{body[-1]}")
+        else:
+            parts.append(f"{body} {marks}")
+    citations = [_citation(order[n], shown[n - 1], quotes[n]) for n in sorted(order, key=order.get)]
+    return Verified(text=" ".join(parts), citations=citations, notes=notes, kept=len(kept_sentences), dropped=dropped)
+
+
+def _citation(marker: int, source: ScoredPassage, quote: list[Sentence]) -> Citation:
+    p, a = source.passage, source.article
+    article_start = quote[0].start
+    article_end = quote[-1].end
+    text = p.text[article_start - p.start : article_end - p.start]
+    return Citation(
+        marker=marker,
+        passage_id=p.id,
+        article_id=a.id,
+        title=a.title,
+        publisher=a.publisher,
+        published=a.published,
+        url=a.url,
+        text=p.text,
+        passage_start=p.start,
+        quote=text,
+        start=article_start,
+        end=article_end,
+    )
