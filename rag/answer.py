@@ -68,8 +68,12 @@ def answer_question(
         return
 
     query = _retrieval_query(expand_shorthand(asked), history)
-    info = analyze(query, latest_date(snapshot))
-    info.answer_type = analyze(asked).answer_type  # the type is the follow-up's own
+    reference = latest_date(snapshot)
+    # Evidence is scored on the question's own words; a follow-up with hardly any ("and what did he
+    # say?") borrows those of the conversation. Retrieval always searches with the whole query.
+    info = analyze(asked, reference)
+    if query != expand_shorthand(asked) and len(info.terms) < 2:
+        info.terms = analyze(query, reference).terms
     reason = out_of_range(info, snapshot)
     if reason:
         yield finish(_abstain(question, reason, []))
@@ -83,24 +87,27 @@ def answer_question(
         return
 
     shown = list(evidence.passages[:k])
-    draft_parts = []
-    for delta in generator.draft(info, evidence, shown, history):
-        draft_parts.append(delta)
-        yield delta
+    draft_parts: list[str] = []
+    failure = None
+    try:
+        for delta in generator.draft(info, evidence, shown, history):
+            draft_parts.append(delta)
+            yield delta
+    except Exception as exc:  # noqa: BLE001 - a model server down, a timeout: answer from the evidence
+        failure = f"{generator.name} generator failed ({type(exc).__name__}: {str(exc)[:120]})"
     timings["generate"] = time.perf_counter() - started - timings["retrieve"]
     draft = "".join(draft_parts)
     checked = verify(draft, shown)
     notes = list(checked.notes)
 
-    if generator.name != "extractive" and (checked.kept == 0 or draft.strip().startswith(CANNOT_ANSWER)):
-        # The evidence passed the abstention checks, so a refusal or an unsupported draft is the model's
-        # failure, not the articles': answer from the evidence instead.
+    declined = draft.strip().startswith(CANNOT_ANSWER)
+    if generator.name != "extractive" and (failure or declined or checked.kept == 0):
+        # The evidence passed the abstention checks, so a refusal, an unsupported draft or a failed call
+        # is the model's failure, not the articles': answer from the evidence instead.
         from rag.generators.extractive import ExtractiveGenerator
 
-        notes.append(
-            f"{generator.name} draft {'declined' if checked.kept == 0 else 'unsupported'}; "
-            "answered from the evidence sentences instead"
-        )
+        why = failure or f"{generator.name} draft {'declined' if declined else 'unsupported'}"
+        notes.append(f"{why}; answered from the evidence sentences instead")
         shown = list(evidence.passages[:k])
         checked = verify("".join(ExtractiveGenerator().draft(info, evidence, shown, history)), shown)
         notes.extend(checked.notes)

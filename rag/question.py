@@ -14,25 +14,34 @@ from rag.dates import TimeReference, find_time_references, strip_spans
 AnswerType = Literal["number", "date", "person", "place", "open"]
 
 _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
-    ("number", re.compile(
-        r"\bhow (many|much|far|long|old|big|large|often)\b"
-        r"|\b(what|which) (number|percentage|share|proportion|figure|amount|sum|toll|count|total|tally)\b"
-        r"|\b(death toll|casualty figure|vote count)\b",
-        re.I,
-    )),
+    (
+        "number",
+        re.compile(
+            r"\bhow (many|much|far|long|old|big|large|often)\b"
+            r"|\b(what|which) (number|percentage|share|proportion|figure|amount|sum|toll|count|total|tally)\b"
+            r"|\b(death toll|casualty figure|vote count)\b|\bwhat\b.{0,60}\b(cost|costs|price|worth|spend|spent)\b",
+            re.I,
+        ),
+    ),
     ("date", re.compile(r"\bwhen\b|\b(what|which) (date|day|month|year|time)\b|\bon what (date|day)\b", re.I)),
-    ("person", re.compile(
-        r"\bwho(m|se)?\b|\b(which|what) ([\w’'-]+ )?(official|leader|minister|envoy|president|spokes(man|woman|person)"
-        r"|man|woman|person|commander|chief|general|secretary|diplomat|negotiator|head|mediator|politician|group"
-        r"|organi[sz]ation|militant|figure)s?\b",
-        re.I,
-    )),
-    ("place", re.compile(
-        r"\bwhere\b|\b(which|what) ([\w’'-]+ )?(city|cities|town|village|country|countries|place|area|region|camp"
-        r"|river|capital|border|building|hospital|school|site|base|facility|street|suburb|province|territory|state"
-        r"|nation)s?\b",
-        re.I,
-    )),
+    (
+        "person",
+        re.compile(
+            r"\bwho(m|se)?\b|\b(which|what) ([\w’'-]+ )?(official|leader|minister|envoy|president"
+            r"|spokes(man|woman|person)|man|woman|person|commander|chief|general|secretary|diplomat|negotiator|head|mediator|politician|group"
+            r"|organi[sz]ation|militant|figure)s?\b",
+            re.I,
+        ),
+    ),
+    (
+        "place",
+        re.compile(
+            r"\bwhere\b|\b(which|what) ([\w’'-]+ )?(city|cities|town|village|country|countries|place|area|region|camp"
+            r"|river|capital|border|building|hospital|school|site|base|facility|street|suburb|province|territory|state"
+            r"|nation)s?\b",
+            re.I,
+        ),
+    ),
 ]
 
 # Words that say how to answer rather than what about; they need not appear in the evidence.

@@ -59,8 +59,9 @@ class Settings(BaseSettings):
         description="Who writes the answer: evidence sentences, a local GGUF model, or an OpenAI-style server.",
     )
     gguf_path: Path | None = Field(
-        None, description="GGUF file for the llamacpp generator (default: packaged SmolLM2)."
+        None, description="GGUF file for the llamacpp generator (default: the packaged Qwen2.5-1.5B, else SmolLM2)."
     )
+    llm_threads: int = Field(2, ge=1, le=256, description="CPU threads for the llamacpp generator.")
     openai_base_url: str = Field(
         "http://127.0.0.1:11434/v1", description="OpenAI-compatible server (Ollama, vLLM, ...)."
     )

@@ -51,9 +51,16 @@ _CLAIM = re.compile(r"[^\[]*?(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+[.!?;:,]?|[^\[]+$|\[[
 def split_answer(text: str) -> list[str]:
     """Claims: each runs to the end of its citation markers (and the punctuation after them), so that
     abbreviations like "U.S." never split a claim; lines without markers stand alone."""
+    from index.chunk import split_sentences
+
     claims = []
     for line in text.strip().splitlines():
-        claims.extend(m.group(0).strip() for m in _CLAIM.finditer(line.strip()) if m.group(0).strip())
+        for m in _CLAIM.finditer(line.strip()):
+            claim = m.group(0).strip()
+            if claim and not MARKER.search(claim):  # unmarked prose: one claim per sentence
+                claims.extend(s.text for s in split_sentences(claim, max_words=400))
+            elif claim:
+                claims.append(claim)
     return claims
 
 
@@ -83,6 +90,10 @@ def check_sentence(claim: str, passages: list[ScoredPassage]) -> tuple[bool, str
         if len(held) / len(words) < MIN_WORD_SUPPORT:
             return False, "the cited passage does not say this"
     return True, ""
+
+
+def _overlap(claim: str, passage: ScoredPassage) -> int:
+    return len(set(tokenize([claim])[0]) & set(tokenize([passage.passage.text])[0]))
 
 
 def best_quote(claim: str, passage: ScoredPassage) -> list[Sentence]:
@@ -118,6 +129,12 @@ def verify(draft: str, shown: list[ScoredPassage]) -> Verified:
         valid = [n for n in dict.fromkeys(refs) if 1 <= n <= len(shown)]
         if len(valid) < len(set(refs)):
             notes.append(f"dropped marker(s) {sorted(set(refs) - set(valid))} that point at no passage")
+        if not refs:
+            # Small models often leave markers out: cite the shown passage that best supports the claim.
+            supporting = [n for n in range(1, len(shown) + 1) if check_sentence(claim, [shown[n - 1]])[0]]
+            if len(supporting) >= 1:
+                valid = [max(supporting, key=lambda n: _overlap(claim, shown[n - 1]))]
+                notes.append(f"cited automatically [{valid[0]}]: {claim[:80]}")
         if not valid:
             dropped += 1
             notes.append(f"removed (no citation): {claim[:80]}")
