@@ -9,6 +9,7 @@ import unicodedata
 from collections import Counter
 
 from index.lexical import tokenize
+from rag.timeline import parse_line
 from rag.types import Answer, ScoredPassage
 from rag.verify import MARKER, split_answer
 
@@ -75,7 +76,9 @@ def citation_scores(answer: Answer, evidence: list[str]) -> dict[str, float | No
     statements = []
     for claim in split_answer(answer.text):
         refs = [int(n) for group in MARKER.findall(claim) for n in re.split(r"\s*,\s*", group)]
-        statements.append((MARKER.sub("", claim).strip(), [r for r in refs if r in quote]))
+        statement = MARKER.sub("", claim).strip()
+        dated = parse_line(statement)  # "- 24 October 2024, Reuters: ..." -> the statement itself
+        statements.append((dated[2] if dated else statement, [r for r in refs if r in quote]))
     supported = [bool(refs) and supports(s, [quote[r] for r in refs]) for s, refs in statements]
     precise, total = 0, 0
     for (statement, refs), ok in zip(statements, supported, strict=True):

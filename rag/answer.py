@@ -123,7 +123,17 @@ def answer_question(
             )
         )
         return
-    yield finish(Answer(question=question, text=checked.text, citations=checked.citations, verification=notes))
+    kind = info.shape if checked.events else "fact"
+    yield finish(
+        Answer(
+            question=question,
+            text=checked.text,
+            citations=checked.citations,
+            events=checked.events,
+            kind=kind,
+            verification=notes,
+        )
+    )
 
 
 def _generator(assistant: Assistant, name: str | None) -> Generator:

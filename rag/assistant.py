@@ -71,7 +71,10 @@ class Assistant:
         self._check_dimension(snapshot)
         query_vector = self.embedder.embed([query])[0]
         retriever = HybridRetriever(snapshot, self.embedder, self.settings.candidates, self.settings.rrf_k)
-        candidates = retriever.retrieve(query, self.settings.rerank_depth, filters, query_vector=query_vector)
+        per_article = 3 if info.shape != "fact" else 0  # change over time: reach every report
+        candidates = retriever.retrieve(
+            query, self.settings.rerank_depth, filters, query_vector=query_vector, per_article=per_article
+        )
         return candidates, select_evidence(info, query_vector, candidates, snapshot)
 
     def ask(

@@ -94,3 +94,34 @@ def strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + " " + text[end:]
     return text
+
+
+_RELATIVE_DAY = re.compile(
+    r"\b(?:on|late on|early on|since|by|last)\s+(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|\b(?P<rel>yesterday|today|tonight|overnight)\b",
+    re.I,
+)
+
+
+def event_date(sentence: str, published: date | None) -> tuple[date, str] | None:
+    """When a sentence's event happened, if it says so relative to the report ("on Thursday",
+    "yesterday"): resolved by dateparser against the publication date, looking back, never ahead."""
+    if published is None:
+        return None
+    m = _RELATIVE_DAY.search(sentence)
+    if not m:
+        return None
+    import datetime as dt
+
+    import dateparser
+
+    phrase = m.group("day") or m.group("rel")
+    if phrase.lower() in ("today", "tonight", "overnight"):
+        return published, f"'{m.group(0).strip()}' = the day of publication"
+    base = dt.datetime.combine(published, dt.time(23, 59))
+    if m.group("day") and published.strftime("%A").lower() == phrase.lower():
+        return published, f"'{m.group(0).strip()}' = the publication day, a {phrase.title()}"
+    parsed = dateparser.parse(phrase, settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"})
+    if parsed is None or parsed.date() > published:
+        return None
+    return parsed.date(), f"'{m.group(0).strip()}' read back from publication on {published:%a %-d %b %Y}"

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from index.lexical import idf_table, tokenize, unseen_idf
 from index.store import Snapshot
-from rag.question import AnswerType, QuestionInfo
+from rag.question import EQUIVALENTS, AnswerType, QuestionInfo
 from rag.types import ScoredPassage, Sentence
 
 _NUMBER = re.compile(
@@ -103,6 +103,8 @@ def _match_terms(terms: list[str], vocabulary: set[str], corpus_idf: dict[str, f
     for term in terms:
         if term in vocabulary:
             matched[term] = term
+        elif EQUIVALENTS.get(term, set()) & vocabulary:
+            matched[term] = sorted(EQUIVALENTS[term] & vocabulary)[0]
         elif len(term) >= 4:
             close = difflib.get_close_matches(term, pool, n=1, cutoff=0.8)
             matched[term] = close[0] if close else None
@@ -133,8 +135,10 @@ def select_evidence(
     weight = {t: corpus_idf.get(matched[t] or t, unseen) for t in question.terms}
     total = sum(weight.values()) or 1.0
 
+    accepted = {t: ({matched[t]} if matched[t] else set()) | EQUIVALENTS.get(t, set()) for t in question.terms}
+
     def coverage(token_set: set[str]) -> float:
-        return sum(weight[t] for t in question.terms if matched[t] in token_set) / total
+        return sum(weight[t] for t in question.terms if accepted[t] & token_set) / total
 
     rank_of = {id(c): i for i, c in enumerate(candidates)}
     scored = []

@@ -105,6 +105,25 @@ _WORDISH = re.compile(r"[\w/']+")
 _QUOTED = re.compile(r"[‘'\"“]([^‘’'\"“”]{3,120})[’'\"”]")
 
 
+# Words news uses interchangeably; a question term counts as present when any of its group is.
+_EQUIVALENT_WORDS = [
+    "death deaths dead died die dies killed kill killing killings toll fatalities casualties",
+    "injured injuries wounded wounding hurt",
+    "displaced displacement fled flee evacuated evacuation uprooted",
+    "ceasefire truce cease-fire",
+    "talks negotiations negotiating negotiate",
+    "money cost costs funds funding aid raised",
+    "leader chief head",
+    "army military troops forces soldiers",
+    "attack attacks strike strikes airstrike airstrikes bombardment",
+]
+EQUIVALENTS: dict[str, set[str]] = {}
+for _group in _EQUIVALENT_WORDS:
+    _stems = set(tokenize([_group])[0]) - {""}
+    for _stem in _stems:
+        EQUIVALENTS.setdefault(_stem, set()).update(_stems)
+
+
 class QuestionInfo(BaseModel):
     text: str  # as asked, shorthand expanded
     answer_type: AnswerType
@@ -113,6 +132,28 @@ class QuestionInfo(BaseModel):
     time: TimeReference
     quoted: list[str] = []  # phrases the question quotes ('no sane person'): the evidence should hold them
     why: bool = False  # a why/how question, whose answer often runs into the next sentence
+    shape: Literal["fact", "timeline", "comparison"] = "fact"  # what the answer should look like
+
+
+_TIMELINE = re.compile(
+    r"\b(chang(e|ed|es|ing)|evolv(e|ed|ing)|develop(ed|ing)?|shift(ed)?|over time|timeline|chronolog\w*|in what order"
+    r"|sequence|progress(ed)?|trajectory|since (then|june|july|august|september|october)|so far|over the (past|last))\b",
+    re.I,
+)
+_COMPARISON = re.compile(
+    r"\b(compar(e|ed|ison)|differ(ed|ence|ent)?|versus|vs\.?|than (in|on|at|the)|both|each report|the two reports"
+    r"|contrast)\b",
+    re.I,
+)
+
+
+def answer_shape(question: str, time: TimeReference) -> Literal["fact", "timeline", "comparison"]:
+    """A change over time or a sequence wants a dated list; two periods or reports side by side, a comparison."""
+    if _TIMELINE.search(question):
+        return "timeline"
+    if _COMPARISON.search(question) or len(time.scopes) >= 2:
+        return "comparison"
+    return "fact"
 
 
 def expand_shorthand(question: str) -> str:
@@ -141,6 +182,7 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
         time=time,
         quoted=[q for q in _QUOTED.findall(question) if len(q.split()) >= 2],
         why=bool(re.match(r"\s*(why|for what reason|what (is|was) the reason)\b", question, re.I)),
+        shape=answer_shape(question, time),
     )
 
 

@@ -51,7 +51,12 @@ class HybridRetriever:
         self.rrf_k = rrf_k
 
     def retrieve(
-        self, question: str, k: int = 5, filters: Filters | None = None, query_vector: np.ndarray | None = None
+        self,
+        question: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        query_vector: np.ndarray | None = None,
+        per_article: int = 0,
     ) -> list[ScoredPassage]:
         """The k best passages for the question, each with its dense and BM25 rank (fused, not reranked)."""
         snapshot = self.snapshot
@@ -60,7 +65,7 @@ class HybridRetriever:
             allowed = snapshot.positions_where(filters.publishers, filters.since, filters.until, filters.article_ids)
             if len(allowed) == 0:
                 return []
-        pool = max(self.candidates, k)
+        pool = max(self.candidates, k) * (3 if per_article else 1)
         if query_vector is None:
             query_vector = self.embedder.embed([question])[0]
         dense = dense_search(snapshot, query_vector, pool, allowed)
@@ -70,7 +75,8 @@ class HybridRetriever:
             mask[allowed] = 1.0
         lexical_query = " ".join([question, *corrected_terms(snapshot.bm25, question)])
         lexical = search_bm25(snapshot.bm25, lexical_query, pool, mask) if snapshot.bm25 is not None else []
-        fused = fuse([dense, lexical], self.rrf_k)[:k]
+        fused = fuse([dense, lexical], self.rrf_k)
+        fused = _spread(fused, k, per_article, [p for p, _ in fused], snapshot) if per_article else fused[:k]
 
         dense_at = {p: (rank, score) for rank, (p, score) in enumerate(dense, start=1)}
         bm25_at = {p: (rank, score) for rank, (p, score) in enumerate(lexical, start=1)}
@@ -91,3 +97,20 @@ class HybridRetriever:
                 )
             )
         return results
+
+
+def _spread(
+    fused: list[tuple[int, float]], k: int, per_article: int, positions: list[int], snapshot: Snapshot
+) -> list[tuple[int, float]]:
+    """The top k, plus each further article's best `per_article` passages from the pool: questions
+    about change over time need every report that speaks to them, not only the top-ranked one."""
+    articles = {p: a.id for p, (_, a) in zip(positions, snapshot.passages_at(positions), strict=True)}
+    chosen = list(fused[:k])
+    count: dict[str, int] = {}
+    for p, _ in chosen:
+        count[articles[p]] = count.get(articles[p], 0) + 1
+    for p, score in fused[k:]:
+        if count.get(articles[p], 0) < per_article:
+            chosen.append((p, score))
+            count[articles[p]] = count.get(articles[p], 0) + 1
+    return chosen

@@ -71,12 +71,24 @@ class Turn(BaseModel):
     content: str
 
 
+class TimelineEvent(BaseModel):
+    """One dated statement of a timeline or comparison answer."""
+
+    published: date | None = Field(description="Publication date of the report that makes the statement.")
+    event_date: date | None = Field(None, description="When it happened, where the sentence says ('on Thursday').")
+    event_date_rule: str | None = Field(None, description="How the event date was worked out.")
+    source: str | None = Field(None, description="Publisher (or title) of the report.")
+    text: str = Field(description="The statement, without its markers.")
+    markers: list[int] = Field(default_factory=list)
+
+
 class Answer(BaseModel):
     """A verified answer: text with [n] markers, and the citations those markers point at."""
 
     question: str
     text: str
     citations: list[Citation] = Field(default_factory=list)
+    events: list[TimelineEvent] = Field(default_factory=list, description="Dated statements, oldest first.")
     abstained: bool = False
     kind: Literal["fact", "timeline", "comparison", "abstained"] = "fact"
     generator: str = "extractive"

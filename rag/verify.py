@@ -12,7 +12,9 @@ import re
 from pydantic import BaseModel
 
 from index.lexical import tokenize
-from rag.types import Citation, ScoredPassage, Sentence
+from rag.dates import event_date
+from rag.timeline import attribution_error, parse_line, source_label
+from rag.types import Citation, ScoredPassage, Sentence, TimelineEvent
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
@@ -43,6 +45,7 @@ class Verified(BaseModel):
     notes: list[str]
     kept: int  # sentences kept
     dropped: int
+    events: list[TimelineEvent] = []
 
 
 _CLAIM = re.compile(r"[^\[]*?(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+[.!?;:,]?|[^\[]+$|\[[^\]]*$")
@@ -126,13 +129,18 @@ def verify(draft: str, shown: list[ScoredPassage]) -> Verified:
         claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)
         if not re.search(r"\w", claim):
             continue
+        dated = parse_line(claim)
+        prefix = ""
+        if dated:  # "- 24 October 2024, Reuters: statement": check the statement, then its attribution
+            label, source, claim = dated
+            prefix = f"- {label}, {source}: " if source else f"- {label}: "
         valid = [n for n in dict.fromkeys(refs) if 1 <= n <= len(shown)]
         if len(valid) < len(set(refs)):
             notes.append(f"dropped marker(s) {sorted(set(refs) - set(valid))} that point at no passage")
         if not refs:
             # Small models often leave markers out: cite the shown passage that best supports the claim.
             supporting = [n for n in range(1, len(shown) + 1) if check_sentence(claim, [shown[n - 1]])[0]]
-            if len(supporting) >= 1:
+            if supporting:
                 valid = [max(supporting, key=lambda n: _overlap(claim, shown[n - 1]))]
                 notes.append(f"cited automatically [{valid[0]}]: {claim[:80]}")
         if not valid:
@@ -140,16 +148,20 @@ def verify(draft: str, shown: list[ScoredPassage]) -> Verified:
             notes.append(f"removed (no citation): {claim[:80]}")
             continue
         ok, why = check_sentence(claim, [shown[n - 1] for n in valid])
+        if ok and dated:
+            wrong = attribution_error(dated[0], dated[1], [shown[n - 1].article for n in valid])
+            ok, why = (False, wrong) if wrong else (True, "")
         if not ok:
             dropped += 1
             notes.append(f"removed ({why}): {claim[:80]}")
             continue
-        kept_sentences.append((claim, valid))
+        kept_sentences.append((prefix, claim, valid))
 
     order: dict[int, int] = {}
     quotes: dict[int, list[Sentence]] = {}
     parts = []
-    for claim, refs in kept_sentences:
+    events = []
+    for prefix, claim, refs in kept_sentences:
         for n in refs:
             order.setdefault(n, len(order) + 1)
             quote = best_quote(claim, shown[n - 1])
@@ -157,12 +169,31 @@ def verify(draft: str, shown: list[ScoredPassage]) -> Verified:
             quotes[n] = sorted({s.start: s for s in quotes[n] + quote}.values(), key=lambda s: s.start)
         marks = "".join(f"[{order[n]}]" for n in refs)
         body = claim.rstrip()
-        if body and body[-1] in ".!?":
-            parts.append(f"{body[:-1]} {marks}{body[-1]}")
-        else:
-            parts.append(f"{body} {marks}")
+        line = f"{body[:-1]} {marks}{body[-1]}" if body and body[-1] in ".!?" else f"{body} {marks}"
+        parts.append(prefix + line)
+        if prefix:
+            article = shown[refs[0] - 1].article
+            happened = event_date(body, article.published)
+            events.append(
+                TimelineEvent(
+                    published=article.published,
+                    event_date=happened[0] if happened else None,
+                    event_date_rule=happened[1] if happened else None,
+                    source=source_label(article),
+                    text=body,
+                    markers=[order[n] for n in refs],
+                )
+            )
     citations = [_citation(order[n], shown[n - 1], quotes[n]) for n in sorted(order, key=order.get)]
-    return Verified(text=" ".join(parts), citations=citations, notes=notes, kept=len(kept_sentences), dropped=dropped)
+    joiner = "\n" if events else " "
+    return Verified(
+        text=joiner.join(parts),
+        citations=citations,
+        notes=notes,
+        kept=len(kept_sentences),
+        dropped=dropped,
+        events=events,
+    )
 
 
 def _citation(marker: int, source: ScoredPassage, quote: list[Sentence]) -> Citation:

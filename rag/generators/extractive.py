@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from index.lexical import tokenize
 from rag.evidence import EvidenceSentence, EvidenceSet, has_answer_type
 from rag.question import QuestionInfo
+from rag.timeline import date_label, select_dated, source_label
 from rag.types import ScoredPassage, Turn
 
 MAX_SENTENCES = 3
@@ -71,6 +72,9 @@ class ExtractiveGenerator:
     def draft(
         self, question: QuestionInfo, evidence: EvidenceSet, shown: list[ScoredPassage], history: list[Turn]
     ) -> Iterator[str]:
+        if question.shape != "fact":
+            yield from _dated_lines(question, evidence, shown)
+            return
         chosen = self.choose(question, evidence)
         parts = []
         for i, e in enumerate(chosen):
@@ -83,6 +87,14 @@ class ExtractiveGenerator:
             parts.append(f"{text} [{n}]")
         for i, part in enumerate(parts):
             yield part if i == 0 else "\n" + part
+
+
+def _dated_lines(question: QuestionInfo, evidence: EvidenceSet, shown: list[ScoredPassage]) -> Iterator[str]:
+    for i, e in enumerate(select_dated(question, evidence)):
+        n = _index_of(shown, e.source) + 1
+        article = e.source.article
+        line = f"- {date_label(article.published)}, {source_label(article)}: {e.sentence.text.strip()} [{n}]"
+        yield line if i == 0 else "\n" + line
 
 
 def _index_of(shown: list[ScoredPassage], source: ScoredPassage) -> int:

@@ -1,0 +1,50 @@
+"""Answers across time: dated statements from every report, oldest first, attributions checked."""
+
+from datetime import date
+
+from rag.dates import event_date
+from rag.question import analyze
+from rag.verify import verify
+from tests.rag.test_answer import check_citations
+from tests.rag.test_verify import SHOWN
+
+
+def test_change_question_gets_a_dated_list_from_several_reports(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("How did the death toll in Lebanon change between October and November 2024?")
+    assert answer.kind == "timeline" and len(answer.events) >= 2
+    published = [e.published for e in answer.events]
+    assert published == sorted(published) and len({c.article_id for c in answer.citations}) >= 2
+    assert "3,544" in answer.text
+    assert all(line.startswith("- ") for line in answer.text.splitlines())
+    check_citations(assistant, answer)
+
+
+def test_single_fact_questions_stay_facts(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("Who heads the Mossad?")
+    assert answer.kind == "fact" and answer.events == []
+
+
+def test_statement_attributed_to_the_wrong_date_or_source_is_removed() -> None:
+    right = "- 20 November 2024, Wire: Mossad head David Barnea will travel to Doha on Sunday [3]."
+    assert verify(right, SHOWN).events[0].published == date(2024, 11, 20)
+    wrong_date = verify("- 24 October 2024, Wire: Mossad head David Barnea will travel to Doha on Sunday [3].", SHOWN)
+    assert wrong_date.citations == [] and "attributed to 24 October 2024" in wrong_date.notes[0]
+    wrong_source = verify("- 20 November 2024, Reuters: Mossad head David Barnea will travel to Doha [3].", SHOWN)
+    assert wrong_source.citations == [] and "attributed to Reuters" in wrong_source.notes[0]
+
+
+def test_relative_days_resolve_against_the_publication_date() -> None:
+    assert event_date("a drone attack on his home on Saturday", date(2024, 10, 22))[0] == date(2024, 10, 19)
+    assert event_date("Blinken said on Thursday", date(2024, 10, 24))[0] == date(2024, 10, 24)
+    assert event_date("no day named here", date(2024, 10, 24)) is None
+
+
+def test_question_shapes_and_time_scopes() -> None:
+    info = analyze("How did Hezbollah's position change from June to November 2024?", date(2024, 11, 20))
+    assert info.shape == "timeline"
+    assert [(s.start, s.end) for s in info.time.scopes] == [
+        (date(2024, 6, 1), date(2024, 6, 30)),
+        (date(2024, 11, 1), date(2024, 11, 30)),
+    ]
+    assert analyze("Compare the Gaza death toll in the two reports").shape == "comparison"
+    assert analyze("How far back does Israel want Hezbollah pushed?").shape == "fact"
