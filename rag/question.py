@@ -136,8 +136,9 @@ class QuestionInfo(BaseModel):
 
 
 _TIMELINE = re.compile(
-    r"\b(chang(e|ed|es|ing)|evolv(e|ed|ing)|develop(ed|ing)?|shift(ed)?|over time|timeline|chronolog\w*|in what order"
-    r"|sequence|progress(ed)?|trajectory|since (then|june|july|august|september|october)|so far|over the (past|last))\b",
+    r"\b(chang(e|ed|es|ing)|evolv(e|ed|ing)|develop(ed|ing)?|shift(ed)?|over time|timeline|chronolog\w*"
+    r"|in what order|sequence|progress(ed)?|trajectory|since (then|june|july|august|september|october)|so far"
+    r"|over the (past|last))\b",
     re.I,
 )
 _COMPARISON = re.compile(

@@ -40,9 +40,10 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
         if e.score < best - SPREAD:
             break
         chosen = per_article.setdefault(e.source.article.id, [])
-        if len(chosen) < PER_ARTICLE and (e.coverage >= MIN_COVERAGE or not chosen and e is evidence.sentences[0]):
-            if not chosen or e.score >= chosen[0].score - SPREAD / 2:
-                chosen.append(e)
+        relevant = e.coverage >= MIN_COVERAGE or (not chosen and e is evidence.sentences[0])
+        close = not chosen or e.score >= chosen[0].score - SPREAD / 2
+        if len(chosen) < PER_ARTICLE and relevant and close:
+            chosen.append(e)
     selected = [e for group in per_article.values() for e in group]
     for scope in question.time.scopes:  # a named period with no statement yet: its best one
         if not any(e.source.article.published and scope.contains(e.source.article.published) for e in selected):
