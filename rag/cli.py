@@ -182,6 +182,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rag.assistant import Assistant
+    from ui.app import serve
+
+    assistant = Assistant.load(_settings(args))
+    print(f"Serving {assistant.stats()['articles']} articles at http://{args.host}:{args.port}/ (Ctrl+C stops)")
+    serve(assistant, host=args.host, port=args.port)
+    return 0
+
+
 def _date(text: str) -> date:
     return date.fromisoformat(text)
 
@@ -226,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions (baseline)")
     p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="print the differences of two runs")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the chat app (Gradio) on this machine")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("search", help="show the passages retrieved for a question")
     p.add_argument("question")
