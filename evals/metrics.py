@@ -97,16 +97,18 @@ def citation_scores(answer: Answer, evidence: list[str]) -> dict[str, float | No
 
 
 def fact_scores(answer: Answer, facts: list[str], article_ids: list[str]) -> dict[str, float | None]:
-    """For change/timeline questions: facts found (most of their words), in order, and articles cited."""
+    """For change/timeline questions: each fact is matched to the answer statement that holds most of its
+    words (found: at least half); in order when the matched statements follow the facts' order."""
     if not facts:
         return {"facts_found": None, "facts_in_order": None, "articles_cited": None}
-    text_tokens = tokenize([answer.text])[0]
+    claims = [set(tokenize([MARKER.sub("", c)])[0]) for c in split_answer(answer.text)] or [set()]
     positions = []
     for fact in facts:
-        body = re.sub(r"^[^:]{0,40}:\s*", "", fact)  # "2024-10-24: ..." -> the fact itself
-        words = [w for w in tokenize([body])[0] if w]
-        hits = [text_tokens.index(w) for w in words if w in text_tokens]
-        positions.append(min(hits) if words and len(hits) / len(words) >= 0.6 else None)
+        body = re.sub(r"^[^:]{0,40}:\s*", "", fact)  # "24 Oct 2024: ..." -> the fact itself
+        words = set(tokenize([body])[0]) - {""}
+        overlap = [len(words & c) / len(words) if words else 0.0 for c in claims]
+        best = max(range(len(claims)), key=lambda i: overlap[i])
+        positions.append(best if overlap[best] >= 0.5 else None)
     found = [p for p in positions if p is not None]
     cited = {c.article_id for c in answer.citations}
     return {

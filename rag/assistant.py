@@ -119,6 +119,18 @@ class Assistant:
                 self._generators[key] = make_generator(settings)
             return self._generators[key]
 
+    def as_retriever(self, k: int = 5, filters: Filters | None = None):  # noqa: ANN201
+        """A llama-index `BaseRetriever` over this assistant's retrieval (for your own pipelines)."""
+        from rag.integrations.llamaindex import make_retriever
+
+        return make_retriever(self, k=k, filters=filters)
+
+    def as_query_engine(self, **kwargs: object):  # noqa: ANN201
+        """A llama-index query engine whose responses are this assistant's verified answers."""
+        from rag.integrations.llamaindex import make_query_engine
+
+        return make_query_engine(self, **kwargs)
+
     def articles(self) -> list[ArticleInfo]:
         return self._snapshot.articles()
 

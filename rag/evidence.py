@@ -39,7 +39,7 @@ W_TYPED = 0.08  # bonus for a sentence that holds the kind of answer asked for
 W_PASSAGE = 0.04  # weight of the passage's first-stage (fused) rank
 W_PASSAGE_DENSE = 0.0  # weight of a passage's own cosine when passages are reranked (0: hurt hit@5)
 W_QUOTED = 0.3  # a sentence holding a phrase the question quotes
-W_DATED = 0.1  # a sentence from an article published in the period the question names
+W_DATED = 0.25  # a sentence from an article published in the period the question names
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 
 

@@ -138,12 +138,12 @@ class QuestionInfo(BaseModel):
 _TIMELINE = re.compile(
     r"\b(chang(e|ed|es|ing)|evolv(e|ed|ing)|develop(ed|ing)?|shift(ed)?|over time|timeline|chronolog\w*"
     r"|in what order|sequence|progress(ed)?|trajectory|since (then|june|july|august|september|october)|so far"
-    r"|over the (past|last))\b",
+    r"|over the (past|last)|trace|across the (articles|reports|stories))\b",
     re.I,
 )
 _COMPARISON = re.compile(
     r"\b(compar(e|ed|ison)|differ(ed|ence|ent)?|versus|vs\.?|than (in|on|at|the)|both|each report|the two reports"
-    r"|contrast)\b",
+    r"|contrast|the \w+ reports|according to the \w+ (reports|articles))\b",
     re.I,
 )
 

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     max_new_tokens: int = Field(256, ge=16, le=4096, description="Generation limit per answer.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before a language model call is given up.")
 
+    # Serving
+    api_key: SecretStr | None = Field(None, description="If set, required as a Bearer token on every /v1 request.")
+    max_request_bytes: int = Field(65_536, ge=1024, description="Largest request body the /v1 API accepts.")
+    ui_auth: str | None = Field(None, description="'user:password' to require a login for the chat app.")
+
     def build_params(self, dimension: int | None = None) -> BuildParams:
         """What an index built with these settings must have been built with."""
         return BuildParams(
@@ -91,5 +96,5 @@ class Settings(BaseSettings):
 
     def fingerprint(self) -> str:
         """A short hash of every setting except secrets and paths, stamped on answers and eval runs."""
-        data = self.model_dump(mode="json", exclude={"openai_api_key", "index_dir", "corpus_dir"})
+        data = self.model_dump(mode="json", exclude={"openai_api_key", "api_key", "ui_auth", "index_dir", "corpus_dir"})
         return hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()[:12]

@@ -671,9 +671,14 @@ def serve(
 ) -> gr.Blocks:
     """Launch the app on host:port (127.0.0.1 by default: only this machine can reach it; no share link).
 
+    The same server answers the OpenAI-compatible API under /v1 (`ui.openai_api`): its routes are added
+    to the FastAPI app Gradio runs on, so UI and API share one host, port and process.
+
     With block=False the server runs in a background thread and the app is returned (call .close()).
     With warm_up the embedding model loads in the background at once, so the first question is quick.
     """
+    from ui import openai_api
+
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("Serving on %s: anyone who can reach this address can read and change the index.", host)
     if warm_up:
@@ -682,7 +687,18 @@ def serve(
     app.queue(default_concurrency_limit=1)
     options = launch_options(assistant) | launch_kwargs
     options["share"] = False
-    app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet, **options)
+    debug = bool(options.pop("debug", False))
+    # launch() returns the FastAPI app it serves; the /v1 routes are added before serve() returns or blocks
+    fastapi_app, local_url, _ = app.launch(
+        server_name=host, server_port=port, prevent_thread_lock=True, quiet=quiet, **options
+    )
+    api = openai_api.install(fastapi_app, assistant)
+    if api.api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("The /v1 API on %s has no API key: set RAG_API_KEY to require one.", host)
+    if not quiet:
+        print(f"OpenAI-compatible API: {str(local_url).rstrip('/')}{openai_api.PREFIX}  (model '{openai_api.MODEL}')")
+    if block or debug:
+        app.block_thread()
     return app
 
 
