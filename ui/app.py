@@ -648,7 +648,12 @@ def _warm_up(assistant: Assistant) -> None:
 
 def launch_options(assistant: Assistant) -> dict[str, Any]:
     """What `serve` passes to launch(): styling, limits, and nothing reachable from outside by default."""
-    return {
+    options: dict[str, Any] = {}
+    login = assistant.settings.ui_auth
+    if login:  # RAG_UI_AUTH="user:password": the chat app asks for a login (the /v1 API uses RAG_API_KEY)
+        user, _, password = login.partition(":")
+        options["auth"] = (user, password)
+    return options | {
         "css": CSS,
         "share": False,
         "ssr_mode": False,

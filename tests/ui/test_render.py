@@ -273,3 +273,15 @@ def test_copy_button_carries_the_markdown_escaped() -> None:
 @pytest.mark.parametrize("day, text", [(date(2024, 6, 5), "5 June 2024"), (None, "date unknown")])
 def test_format_date(day: date | None, text: str) -> None:
     assert render.format_date(day) == text
+
+
+def test_login_is_required_when_configured(tmp_path) -> None:  # noqa: ANN001
+    from types import SimpleNamespace
+
+    from rag.settings import Settings
+    from ui.app import launch_options
+
+    settings = Settings(index_dir=tmp_path / "ix", ui_auth="editor:s3cret")
+    options = launch_options(SimpleNamespace(settings=settings))
+    assert options["auth"] == ("editor", "s3cret") and options["share"] is False
+    assert "auth" not in launch_options(SimpleNamespace(settings=Settings(index_dir=tmp_path / "ix")))
