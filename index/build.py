@@ -94,7 +94,7 @@ class Indexer:
         report = BuildReport(problems=list(result.problems))
         if require_some and not result.articles:
             raise NothingIndexedError(result.problems)
-        return self._apply(result.articles, set(), rebuild, report, say, started)
+        return self._apply(result.articles, set(), rebuild, report, say, started, require_some=require_some)
 
     def add_articles(self, articles: list[Article], *, progress: Progress | None = None) -> BuildReport:
         """Index articles made in code (already read; they are still cleaned and chunked)."""
@@ -126,6 +126,7 @@ class Indexer:
         report: BuildReport,
         say: Progress,
         started: float,
+        require_some: bool = False,
     ) -> BuildReport:
         base = None
         if not rebuild:
@@ -153,6 +154,9 @@ class Indexer:
             )
             todo.append((article, chunks))
         report.removed = sorted(remove & set(known))
+        if require_some and articles and not todo and not report.unchanged:
+            # every article was cleaned away: nothing to index, and a rebuild must not wipe the index
+            raise NothingIndexedError(report.problems)
 
         if not todo and not report.removed and not rebuild:
             report.seconds = time.perf_counter() - started

@@ -80,7 +80,7 @@ def clean_text(raw: str) -> tuple[str, list[str], dict[str, str]]:
             drop(i, "promo")
 
     # A caption often stands twice: once bare, once with its credit.
-    captions = [_norm(line) for line in lines if _CREDIT.search(line)]
+    captions = [_norm(line) for line in lines if _CREDIT.search(line)][:20]  # a page has few photos
     for i, line in enumerate(lines):
         if keep[i] and any(_norm(line) in caption for caption in captions):
             drop(i, "photo caption (repeated)")
@@ -97,14 +97,19 @@ def clean_text(raw: str) -> tuple[str, list[str], dict[str, str]]:
     # that the body repeats nearly word for word) gives way to the body's own sentence.
     kept_idx = [i for i in range(len(lines)) if keep[i]]
     seen: dict[int, set[str]] = {}
+    exact: dict[frozenset[str], int] = {}
+    buckets: dict[str, list[int]] = {}  # min-hash word -> lines: near twins share one with p >= 0.99
     for i in kept_idx:
         words = set(_norm(lines[i]).split())
-        twin = next(
-            (j for j, other in seen.items() if words == other or (len(words) >= 8 and _jaccard(words, other) >= 0.8)),
-            None,
-        )
+        twin = exact.get(frozenset(words))
+        if twin is None and len(words) >= 8:
+            candidates = {j for key in _minhash_keys(words) for j in buckets.get(key, ())}
+            twin = next((j for j in sorted(candidates) if j in seen and _jaccard(words, seen[j]) >= 0.8), None)
         if twin is None:
             seen[i] = words
+            exact.setdefault(frozenset(words), i)
+            for key in _minhash_keys(words):
+                buckets.setdefault(key, []).append(i)
         elif twin == kept_idx[0] and words != seen[twin]:
             drop(twin, "standfirst repeated in the body")
             del seen[twin]
@@ -124,6 +129,15 @@ def _first_line_title(text: str, words: int = 12) -> str | None:
     if not first:
         return None
     return " ".join(first[:words]) + ("…" if len(first) > words else "")
+
+
+def _minhash_keys(words: set[str], bands: int = 3) -> list[str]:
+    """For each of a few hash functions, the word with the smallest hash: sets with Jaccard >= 0.8
+    agree on each with probability >= 0.8, so near twins share some key with probability >= 0.99."""
+    import hashlib
+
+    return [min(words, key=lambda w, b=b: hashlib.blake2b(f"{b}:{w}".encode(), digest_size=8).digest())
+            for b in range(bands)] if words else []
 
 
 def _norm(line: str) -> str:

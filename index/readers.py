@@ -26,6 +26,9 @@ JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 SIDECAR_SUFFIX = ".meta.json"
 _WESTERN = ("cp1252", "latin_1", "iso8859_15")
+_BOMS = [(b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+         (b"\xfe\xff", "utf-16")]
+_HAS_TEXT = re.compile(r"[^\W_]")  # a letter or digit: zero-width and invisible characters are not text
 
 # Field names accepted in JSON records and sidecars, first match wins.
 _ALIASES = {
@@ -90,6 +93,8 @@ def read_file(path: Path) -> ReadResult:
     text, problem = decode(data)
     if problem:
         return _fail(source, problem)
+    if not _HAS_TEXT.search(text):
+        return _fail(source, "empty file (no letters or digits)")
     try:
         sidecar = _read_sidecar(path)
     except ValueError as exc:
@@ -103,7 +108,7 @@ def read_file(path: Path) -> ReadResult:
         body, found = _markdown_to_text(text)
     else:
         body, found = text, {}
-    if not body.strip():
+    if not _HAS_TEXT.search(body):
         return _fail(source, "no article text found" if suffix in HTML_SUFFIXES else "empty file")
     fields = {**found, **{k: v for k, v in sidecar.items() if v is not None}}
     try:
@@ -117,6 +122,12 @@ def decode(data: bytes) -> tuple[str, str | None]:
     """Bytes -> text, or a reason it is not text. UTF-8 first, then the best detected charset."""
     if not data.strip():
         return "", "empty file"
+    for bom, codec in _BOMS:  # UTF-16/32 text holds NUL bytes: recognise it by its byte-order mark first
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError:
+                return "", f"undecodable bytes: starts like {codec} but is not"
     if b"\x00" in data[:8192]:
         return "", "binary file (contains NUL bytes), not text"
     try:
@@ -153,7 +164,9 @@ def _pick_fields(record: dict[str, Any]) -> dict[str, Any]:
     for field, names in _ALIASES.items():
         for name in names:
             if name in record and record[name] not in (None, ""):
-                picked[field] = record[name]
+                value = record[name]
+                # JSON may carry lone surrogates ("\ud800"), which cannot be stored as UTF-8
+                picked[field] = value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value
                 break
     return picked
 
@@ -192,7 +205,9 @@ def _read_records(path: Path, text: str, sidecar: dict[str, Any]) -> ReadResult:
             continue
         fields = {**sidecar, **_pick_fields(record)}
         body = fields.pop("text", None)
-        if not isinstance(body, str) or not body.strip():
+        if isinstance(body, str):
+            body = body.encode("utf-8", "replace").decode("utf-8")
+        if not isinstance(body, str) or not _HAS_TEXT.search(body):
             result.problems.append(
                 Problem(source=source, line=number, reason="record has no 'text' field (or it is empty)")
             )

@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -196,17 +197,15 @@ class Snapshot:
             raise CorruptIndexError(
                 folder, f"dense index has {self.dense.ntotal} vectors for {len(self.rows)} passages"
             )
-        self._local = threading.local()
+        self._db = sqlite3.connect(f"file:{folder / 'store.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db_lock = threading.Lock()
 
-    @property
-    def db(self) -> sqlite3.Connection:
-        """A read-only connection per thread."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(f"file:{self.folder / 'store.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            self._local.conn = conn
-        return conn
+    def _query(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """Run a read query on the snapshot's connection (opened at load, so it survives the snapshot's
+        folder being pruned after a newer one went live)."""
+        with self._db_lock:
+            return self._db.execute(sql, args).fetchall()
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -223,7 +222,7 @@ class Snapshot:
         marks = ",".join("?" * len(rows))
         found = {
             r["row"]: r
-            for r in self.db.execute(
+            for r in self._query(
                 f'SELECT p.row, p.id, p.article_id, p.ordinal, p.start, p."end", p.text, p.sentences, '
                 f"a.title, a.publisher, a.published, a.url, a.source "
                 f"FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.row IN ({marks})",
@@ -240,7 +239,7 @@ class Snapshot:
         marks = ",".join("?" * len(articles))
         found = {
             (r[1], r[2]): r[0]
-            for r in self.db.execute(
+            for r in self._query(
                 f"SELECT row, article_id, start FROM sentences WHERE article_id IN ({marks})", articles
             )
         }
@@ -271,32 +270,31 @@ class Snapshot:
         where = " AND ".join(clauses) or "1"
         rows = [
             r[0]
-            for r in self.db.execute(
+            for r in self._query(
                 f"SELECT p.row FROM passages p JOIN articles a ON a.id = p.article_id WHERE {where}", args
             )
         ]
         return np.searchsorted(self.rows, np.array(sorted(rows), dtype=np.int64))
 
     def articles(self) -> list[ArticleInfo]:
-        cur = self.db.execute(
+        cur = self._query(
             "SELECT id, title, publisher, published, url, source FROM articles ORDER BY published, id"
         )
         return [ArticleInfo(**dict(r)) for r in cur]
 
     def article(self, article_id: str) -> Article | None:
-        r = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
-        if r is None:
+        found = self._query("SELECT * FROM articles WHERE id = ?", (article_id,))
+        if not found:
             return None
+        r = found[0]
         data = dict(r)
         data.pop("content_hash")
         data["removed"] = json.loads(data["removed"])
         return Article(**data)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        with self._db_lock:
+            self._db.close()
 
 
 def _passage_from_row(r: sqlite3.Row) -> tuple[Passage, ArticleInfo]:
@@ -329,27 +327,44 @@ class IndexStore:
     def __init__(self, folder: Path | str) -> None:
         self.folder = Path(folder)
 
-    @property
-    def current_name(self) -> str | None:
-        pointer = self.folder / "CURRENT"
+    def _pointer(self) -> tuple[str, str | None] | None:
+        """(snapshot name, sha256 of its manifest) from CURRENT; None when there is no index."""
         try:
-            name = pointer.read_text(encoding="utf-8").strip()
+            raw = (self.folder / "CURRENT").read_bytes()
         except FileNotFoundError:
             return None
-        return name or None
+        try:
+            parts = raw.decode("utf-8").split()
+        except UnicodeDecodeError as exc:
+            raise CorruptIndexError(self.folder, "CURRENT is not text") from exc
+        if not parts:
+            return None
+        if not re.fullmatch(r"v\d{6}", parts[0]) or len(parts) > 2:
+            raise CorruptIndexError(self.folder, f"CURRENT names no snapshot ({raw[:40]!r})")
+        return parts[0], parts[1] if len(parts) == 2 else None
+
+    @property
+    def current_name(self) -> str | None:
+        pointer = self._pointer()
+        return pointer[0] if pointer else None
 
     def exists(self) -> bool:
-        return self.current_name is not None
+        return (self.folder / "CURRENT").exists() and self.current_name is not None
 
-    def read_manifest(self) -> Manifest:
-        name = self.current_name
-        if name is None:
+    def read_manifest(self, pointer: tuple[str, str | None] | None = None) -> Manifest:
+        pointer = pointer or self._pointer()
+        if pointer is None:
             raise NoIndexError(self.folder)
-        folder = self.folder / SNAPSHOTS / name
+        name, digest = pointer
+        path = self.folder / SNAPSHOTS / name / "manifest.json"
         try:
-            manifest = Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+            raw = path.read_bytes()
         except FileNotFoundError as exc:
             raise CorruptIndexError(self.folder, f"snapshot {name} or its manifest is missing") from exc
+        if digest is not None and hashlib.sha256(raw).hexdigest() != digest:
+            raise CorruptIndexError(self.folder, "checksum mismatch in manifest.json")
+        try:
+            manifest = Manifest.model_validate_json(raw)
         except ValueError as exc:
             raise CorruptIndexError(self.folder, f"unreadable manifest: {exc}") from exc
         if manifest.format_version != FORMAT_VERSION:
@@ -358,18 +373,27 @@ class IndexStore:
 
     def open(self, params: BuildParams | None = None, verify: bool = True) -> Snapshot:
         """Load the current snapshot; refuse one built with other params, or with damaged files."""
-        manifest = self.read_manifest()
-        if params is not None:
-            check_params(self.folder, manifest.params, params)
-        folder = self.folder / SNAPSHOTS / (self.current_name or "")
-        if verify:
-            for name, digest in manifest.files.items():
-                path = folder / name
-                if not path.exists():
-                    raise CorruptIndexError(self.folder, f"missing file {name}")
-                if _sha256(path) != digest:
-                    raise CorruptIndexError(self.folder, f"checksum mismatch in {name}")
-        return Snapshot(folder, manifest)
+        for attempt in range(3):
+            pointer = self._pointer()  # read once: a writer may swap CURRENT at any moment
+            if pointer is None:
+                raise NoIndexError(self.folder)
+            try:
+                manifest = self.read_manifest(pointer)
+                if params is not None:
+                    check_params(self.folder, manifest.params, params)
+                folder = self.folder / SNAPSHOTS / pointer[0]
+                if verify:
+                    for name, digest in manifest.files.items():
+                        path = folder / name
+                        if not path.exists():
+                            raise CorruptIndexError(self.folder, f"missing file {name}")
+                        if _sha256(path) != digest:
+                            raise CorruptIndexError(self.folder, f"checksum mismatch in {name}")
+                return Snapshot(folder, manifest)
+            except CorruptIndexError:
+                if attempt == 2 or self._pointer() == pointer:
+                    raise  # damaged, not merely replaced while we read it
+        raise AssertionError("unreachable")
 
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
@@ -398,7 +422,8 @@ class IndexStore:
         stage = on_stage or (lambda _name: None)
         with self._writer_lock():
             self._sweep_temporary()
-            current = self.current_name if base is not None else None
+            live = self.current_name
+            current = live if base is not None else None
             tmp = self.folder / f".tmp-{uuid.uuid4().hex}"
             tmp.mkdir(parents=True)
             try:
@@ -410,7 +435,8 @@ class IndexStore:
                 os.replace(tmp, self.folder / SNAPSHOTS / name)
                 _fsync_dir(self.folder / SNAPSHOTS)
                 pointer_tmp = self.folder / f".tmp-CURRENT-{uuid.uuid4().hex}"
-                pointer_tmp.write_text(name + "\n", encoding="utf-8")
+                digest = _sha256(self.folder / SNAPSHOTS / name / "manifest.json")
+                pointer_tmp.write_text(f"{name} {digest}\n", encoding="utf-8")
                 with pointer_tmp.open("rb") as f:
                     os.fsync(f.fileno())
                 os.replace(pointer_tmp, self.folder / "CURRENT")
@@ -418,7 +444,7 @@ class IndexStore:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            self._prune(keep=name)
+            self._prune(keep={name, live})
             return manifest
 
     def _write_into(
@@ -500,10 +526,11 @@ class IndexStore:
             else:
                 path.unlink(missing_ok=True)
 
-    def _prune(self, keep: str) -> None:
-        snapshots = sorted(p for p in (self.folder / SNAPSHOTS).iterdir() if p.is_dir())
-        for path in snapshots[:-KEEP_SNAPSHOTS]:
-            if path.name != keep:
+    def _prune(self, keep: set[str | None]) -> None:
+        """Keep the live snapshot and the one before it (readers may still hold it); drop the rest,
+        including a snapshot a killed writer renamed into place but never made live."""
+        for path in (self.folder / SNAPSHOTS).iterdir():
+            if path.is_dir() and path.name not in keep:
                 shutil.rmtree(path, ignore_errors=True)
 
     def clear(self) -> None:
