@@ -128,7 +128,10 @@ def _first_line_title(text: str, words: int = 12) -> str | None:
     first = text.split("\n", 1)[0].split()
     if not first:
         return None
-    return " ".join(first[:words]) + ("…" if len(first) > words else "")
+    title = " ".join(first[:words])
+    if len(first) > words or len(title) > 100:  # unspaced scripts: a "word" can be a whole line
+        title = title[:100].rstrip() + "…"
+    return title
 
 
 def _minhash_keys(words: set[str], bands: int = 3) -> list[str]:

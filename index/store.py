@@ -38,7 +38,7 @@ from index.types import Article, ArticleInfo, BuildParams, Manifest, Passage, Se
 
 FORMAT_VERSION = 2
 SNAPSHOTS = "snapshots"
-KEEP_SNAPSHOTS = 2  # the live one and its predecessor, for readers that still hold it
+_LOAD_LOCK = threading.Lock()  # the live one and its predecessor, for readers that still hold it
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -389,7 +389,8 @@ class IndexStore:
                             raise CorruptIndexError(self.folder, f"missing file {name}")
                         if _sha256(path) != digest:
                             raise CorruptIndexError(self.folder, f"checksum mismatch in {name}")
-                return Snapshot(folder, manifest)
+                with _LOAD_LOCK:  # the index libraries' loaders are not safe to run in parallel threads
+                    return Snapshot(folder, manifest)
             except CorruptIndexError:
                 if attempt == 2 or self._pointer() == pointer:
                     raise  # damaged, not merely replaced while we read it

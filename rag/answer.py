@@ -37,7 +37,7 @@ def _retrieval_query(question: str, history: list[Turn]) -> str:
     """A follow-up ("and what did Hezbollah say?") is searched together with the question before it."""
     previous = [t.content for t in history if t.role == "user"]
     if previous and is_follow_up(question):
-        return f"{previous[-1]} {question}"
+        return f"{clean_question(previous[-1])} {question}"[: 2 * MAX_QUESTION_CHARS]
     return question
 
 

@@ -39,6 +39,7 @@ class Assistant:
         self._write_lock = threading.Lock()
         self._dimension_checked = False
         self._generators: dict[tuple, Generator] = {}
+        self._generator_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -114,7 +115,7 @@ class Assistant:
     def generator_for(self, settings: Settings) -> Generator:
         """The generator these settings name, loaded once and reused."""
         key = (settings.generator, str(settings.gguf_path), settings.openai_base_url, settings.openai_model)
-        with self._write_lock:
+        with self._generator_lock:  # not the write lock: a question never waits for an indexing run
             if key not in self._generators:
                 self._generators[key] = make_generator(settings)
             return self._generators[key]

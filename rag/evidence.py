@@ -34,6 +34,15 @@ _DATE = re.compile(
 # Capitalised words not at the start of the sentence: a crude but model-free stand-in for names.
 _NAME = re.compile(r"(?<=[\w,;:’'\"“] )([A-Z][\w’'\-]+(?:\s+(?:al-|bin |de |)?[A-Z][\w’'\-]+)*)")
 
+# Sentences addressed to an assistant rather than to readers: never evidence, never support.
+AIMED_AT_ASSISTANT = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|passages?|prompts?|rules|context)\b"
+    r"|\banswer (every|all|each|any) questions?\b|\bsystem (notice|prompt|message|override)\b"
+    r"|\bnote to (the )?(ai|assistant|model|chatbot)\b|\bcite (only )?this (passage|article)\b"
+    r"|\b(you are|act as) (an? )?(ai|assistant|language model)\b",
+    re.I,
+)
+
 W_LEXICAL = 0.35  # weight of IDF-weighted term coverage of a sentence
 W_TYPED = 0.08  # bonus for a sentence that holds the kind of answer asked for
 W_PASSAGE = 0.04  # weight of the passage's first-stage (fused) rank
@@ -125,8 +134,12 @@ def select_evidence(
     seen: dict[tuple[str, int], tuple[Sentence, ScoredPassage]] = {}
     for candidate in candidates:
         for sentence in candidate.passage.sentences:
+            if AIMED_AT_ASSISTANT.search(sentence.text):
+                continue
             seen.setdefault((candidate.passage.article_id, sentence.start), (sentence, candidate))
     keys = list(seen)
+    if not keys:
+        return EvidenceSet(passages=[], sentences=[], missing_terms=list(question.terms), window_coverage=0.0)
     vectors = snapshot.sentence_vectors_for(keys)
     dense = vectors @ query_vector.astype(np.float32)
     tokens = tokenize([seen[k][0].text for k in keys])

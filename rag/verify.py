@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from index.lexical import tokenize
 from rag.dates import event_date
+from rag.evidence import AIMED_AT_ASSISTANT
 from rag.timeline import attribution_error, parse_line, source_label
 from rag.types import Citation, ScoredPassage, Sentence, TimelineEvent
 
@@ -79,7 +80,7 @@ def _names(text: str) -> set[str]:
 
 def check_sentence(claim: str, passages: list[ScoredPassage]) -> tuple[bool, str]:
     """Is the claim (markers removed) supported by these passages? Returns (ok, reason if not)."""
-    evidence = " ".join(p.passage.text for p in passages)
+    evidence = " ".join(s.text for p in passages for s in p.passage.sentences if not AIMED_AT_ASSISTANT.search(s.text))
     missing_numbers = _numbers(claim) - _numbers(evidence)
     if missing_numbers:
         return False, f"number(s) {', '.join(sorted(missing_numbers))} not in the cited passage"
@@ -103,7 +104,9 @@ def best_quote(claim: str, passage: ScoredPassage) -> list[Sentence]:
     """The sentence of the passage that shares most with the claim (and the next one if it adds to it)."""
     words = set(tokenize([claim])[0])
     numbers = _numbers(claim)
-    sentences = passage.passage.sentences
+    sentences = [s for s in passage.passage.sentences if not AIMED_AT_ASSISTANT.search(s.text)] or [
+        passage.passage.sentences[0]
+    ]
     scored = [
         (len(words & set(tokenize([s.text])[0])) + 2 * len(numbers & _numbers(s.text)), i)
         for i, s in enumerate(sentences)

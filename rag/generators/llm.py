@@ -3,7 +3,9 @@ server speaking the OpenAI chat API (Ollama, vLLM, llama.cpp's server, LM Studio
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -15,21 +17,31 @@ from rag.types import ScoredPassage, Turn
 
 MAX_HISTORY_TURNS = 4
 MAX_PASSAGE_CHARS = 1500  # per passage: a prompt never grows with the corpus
+PROMPT_BUDGET_BYTES = 3200  # all passages together: <= 3,200 tokens even at one token per UTF-8 byte
 
 
 def build_messages(question: str, shown: list[ScoredPassage], history: list[Turn]) -> list[Any]:
     """System and user messages: numbered, dated passages fenced as data, the recent turns, the question."""
     from llama_index.core.llms import ChatMessage, MessageRole
 
-    passages = "\n\n".join(
-        PASSAGE_TEMPLATE.format(
-            n=i,
-            source=p.article.publisher or p.article.display_title,
-            date=p.article.published.isoformat() if p.article.published else "undated",
-            text=p.passage.text[:MAX_PASSAGE_CHARS].replace(">>>", "> > >"),
+    blocks, used = [], 0
+    for i, p in enumerate(shown, start=1):
+        text = p.passage.text[:MAX_PASSAGE_CHARS].replace(">>>", "> > >")
+        room = PROMPT_BUDGET_BYTES - used
+        if room <= 200:
+            break  # later passages are not shown to the model (the verifier only accepts shown ones)
+        text = text.encode("utf-8")[:room].decode("utf-8", "ignore")
+        used += len(text.encode("utf-8"))
+        blocks.append(
+            PASSAGE_TEMPLATE.format(
+                n=i,
+                source=(p.article.publisher or p.article.display_title)[:80],
+                date=p.article.published.isoformat() if p.article.published else "undated",
+                text=text,
+            )
         )
-        for i, p in enumerate(shown, start=1)
-    )
+    del shown[len(blocks) :]
+    passages = "\n\n".join(blocks)
     turns = "\n".join(f"{t.role}: {t.content[:500]}" for t in history[-MAX_HISTORY_TURNS:])
     user = ANSWER_PROMPT.format(
         passages=passages, history=HISTORY_TEMPLATE.format(turns=turns) if turns else "", question=question
@@ -43,27 +55,43 @@ def build_messages(question: str, shown: list[ScoredPassage], history: list[Turn
 class LLMGenerator:
     """Drafts with any llama-index LLM; calls are serialised (llama.cpp models are not thread-safe)."""
 
-    def __init__(self, llm: Any, name: str) -> None:
+    def __init__(self, llm: Any, name: str, timeout: float = 60.0, max_tokens: int = 256) -> None:
         self.llm = llm
         self.name = name
+        self.timeout = timeout  # for the whole answer, not per chunk
+        self.max_tokens = max_tokens
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Any) -> LLMGenerator:
         if settings.generator == "llamacpp":
-            return cls(llamacpp_llm(settings), "llamacpp")
+            return cls(llamacpp_llm(settings), "llamacpp", settings.llm_timeout, settings.max_new_tokens)
         if settings.generator == "openai":
-            return cls(openai_llm(settings), "openai")
+            return cls(openai_llm(settings), "openai", settings.llm_timeout, settings.max_new_tokens)
         raise ValueError(f"not an LLM generator: {settings.generator!r}")
 
     def draft(
         self, question: QuestionInfo, evidence: EvidenceSet, shown: list[ScoredPassage], history: list[Turn]
     ) -> Iterator[str]:
         messages = build_messages(question.text, shown, history)
-        with self._lock:
-            for chunk in self.llm.stream_chat(messages):
-                if chunk.delta:
-                    yield chunk.delta
+        deadline = time.monotonic() + self.timeout
+        lock = self._lock if self.name == "llamacpp" else contextlib.nullcontext()  # llama.cpp is not thread-safe
+        written = 0
+        with lock:
+            stream = self.llm.stream_chat(messages)
+            try:
+                for chunk in stream:
+                    if chunk.delta:
+                        written += len(chunk.delta)
+                        yield chunk.delta
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"no complete answer within {self.timeout:.0f} s")
+                    if written > 8 * self.max_tokens:  # a server that ignores max_tokens
+                        break
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
 
 
 def llamacpp_llm(settings: Any) -> Any:
