@@ -391,8 +391,11 @@ class IndexStore:
                             raise CorruptIndexError(self.folder, f"checksum mismatch in {name}")
                 with _LOAD_LOCK:  # the index libraries' loaders are not safe to run in parallel threads
                     return Snapshot(folder, manifest)
-            except CorruptIndexError:
-                if attempt == 2 or self._pointer() == pointer:
+            except CorruptIndexError as exc:
+                # Files that passed their checksums but failed to parse hit a transient loader fault (a
+                # CPython ast race under threads was seen): retry. Otherwise retry only if CURRENT moved.
+                transient = verify and "cannot read index files" in str(exc)
+                if attempt == 2 or (self._pointer() == pointer and not transient):
                     raise  # damaged, not merely replaced while we read it
         raise AssertionError("unreachable")
 
