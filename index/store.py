@@ -373,7 +373,7 @@ class IndexStore:
 
     def open(self, params: BuildParams | None = None, verify: bool = True) -> Snapshot:
         """Load the current snapshot; refuse one built with other params, or with damaged files."""
-        for attempt in range(3):
+        for attempt in range(4):
             pointer = self._pointer()  # read once: a writer may swap CURRENT at any moment
             if pointer is None:
                 raise NoIndexError(self.folder)
@@ -395,7 +395,7 @@ class IndexStore:
                 # Files that passed their checksums but failed to parse hit a transient loader fault (a
                 # CPython ast race under threads was seen): retry. Otherwise retry only if CURRENT moved.
                 transient = verify and "cannot read index files" in str(exc)
-                if attempt == 2 or (self._pointer() == pointer and not transient):
+                if attempt == 3 or (self._pointer() == pointer and not transient):
                     raise  # damaged, not merely replaced while we read it
         raise AssertionError("unreachable")
 
@@ -497,10 +497,12 @@ class IndexStore:
         import faiss
 
         chosen = choose_faiss_type(faiss_type, len(rows))
-        faiss.write_index(build_faiss(vectors, chosen), str(tmp / "dense.faiss"))
+        with _LOAD_LOCK:  # the same libraries load snapshots in other threads of this process
+            faiss.write_index(build_faiss(vectors, chosen), str(tmp / "dense.faiss"))
         stage("bm25")
         if texts:
-            save_bm25(build_bm25(texts), tmp / "bm25")
+            with _LOAD_LOCK:
+                save_bm25(build_bm25(texts), tmp / "bm25")
 
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = Manifest(
