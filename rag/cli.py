@@ -152,6 +152,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.compare:
         print(compare(load_run(Path(args.compare[0])), load_run(Path(args.compare[1]))))
         return 0
+    if args.benchmark == "halueval":
+        from evals.halueval import format_halueval, run_halueval
+
+        result = run_halueval(_settings(args), limit=args.limit or 300, max_passages=args.passages)
+        print(format_halueval(result))
+        return 0
     from evals.run import run_eval
     from rag.assistant import Assistant
 
@@ -233,7 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generator", choices=["extractive", "llamacpp", "openai"])
     p.add_argument("--out", default="runs", help="folder for the run folders (default: runs/)")
     p.add_argument("--baseline", action="store_true", help="also run the plain llama-index pipeline")
-    p.add_argument("--limit", type=int, help="only the first N questions (baseline)")
+    p.add_argument("--limit", type=int, help="only the first N questions (baseline) / N sampled (halueval, 300)")
+    p.add_argument(
+        "--benchmark",
+        choices=["halueval"],
+        help="instead of the gold set: HaluEval-QA retrieval and verifier scores (needs the test extras)",
+    )
+    p.add_argument("--passages", type=int, help="halueval: index only this many passages (default: all ~9,936)")
     p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="print the differences of two runs")
     p.set_defaults(func=cmd_eval)
 
