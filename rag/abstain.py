@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from index.lexical import search_bm25
 from index.store import Snapshot
-from rag.dates import DateScope
+from rag.dates import DateScope, third_of_month
 from rag.evidence import EvidenceSet
 from rag.question import QuestionInfo
+from rag.slots import prospective
 
 # Calibrated on the gold set (evals/gold/bundled.jsonl): see `python -m rag eval`.
 MIN_DENSE = 0.3  # best sentence's cosine to the question
-MIN_SUPPORT = 0.62  # dense + 0.5 * window coverage, below which the evidence is too weak
+MIN_SUPPORT = 0.5  # dense + 0.5 * window coverage, below which the evidence is too weak (no on-topic question of
+# either gold set falls below it; off-topic ones do)
+TYPED_DEPTH = 3  # best sentences searched for the kind of answer asked for (a figure, a date, a name)
+LOOKBACK_DAYS = 7  # a report speaks of its own week ("on Thursday", "last week")
+MENTION_SEARCH = 200  # passages searched for a mention of the month a question asks about
+OUTCOME_COVERAGE = 0.5  # a sentence addresses an outcome question when it holds this share of its terms
 
 
 def coverage_of_dates(snapshot: Snapshot) -> tuple[date, date] | None:
@@ -21,31 +28,72 @@ def coverage_of_dates(snapshot: Snapshot) -> tuple[date, date] | None:
     return (min(dates), max(dates)) if dates else None
 
 
-def _period_mentioned(snapshot: Snapshot, scope: DateScope) -> bool:
-    """Does any passage speak of that month (and year)? E.g. 'Oct. 7, 2023' for October 2023."""
-    month = scope.start.strftime("%B")
-    hits = search_bm25(snapshot.bm25, f"{month} {scope.start.year}", 50) if snapshot.bm25 is not None else []
+def _mentions(text: str, published: date, month: int) -> list[tuple[date, date]]:
+    """The spans of `month` a passage speaks of: "Sept. 27", "27 September 2024", "late September"; a month
+    without a year is the latest one on or before the report's date."""
+    name = date(2000, month, 1).strftime("%B")
     pattern = re.compile(
-        rf"\b{month[:3]}[a-z]*\.?\s+(\d{{1,2}},?\s+)?{scope.start.year}\b"
-        rf"|\b\d{{1,2}}\s+{month[:3]}[a-z]*\s+{scope.start.year}\b",
-        re.I,
+        rf"(?:\b(?P<part>early|mid|late|end of|beginning of|start of)[\s-]+)?(?:\b(?P<day1>\d{{1,2}})\s+)?"
+        rf"\b{name[:3]}[a-z]*\.?(?:\s+(?P<day2>\d{{1,2}})\b)?(?:,?\s+(?P<year>(?:19|20)\d\d))?",
+        re.I if month != 5 else 0,
     )
-    texts = [p.text for p, _ in snapshot.passages_at([i for i, _ in hits])]
-    return any(pattern.search(t) for t in texts)
+    spans = []
+    for m in pattern.finditer(text):
+        if month == 5 and not (m.group("day1") or m.group("day2") or m.group("year")):
+            continue  # the verb "may"
+        year = int(m.group("year")) if m.group("year") else published.year - (month > published.month)
+        last_day = calendar.monthrange(year, month)[1]
+        day = m.group("day1") or m.group("day2")
+        if day and 1 <= int(day) <= last_day:
+            spans.append((date(year, month, int(day)),) * 2)
+        elif m.group("part"):
+            spans.append(third_of_month(date(year, month, 1), last_day, m.group("part").lower()))
+        else:
+            spans.append((date(year, month, 1), date(year, month, last_day)))
+    return spans
+
+
+def _period_mentioned(snapshot: Snapshot, scope: DateScope) -> bool:
+    """Does any passage speak of a day inside the scope ("Sept. 27" for late September 2024)?"""
+    if snapshot.bm25 is None:
+        return False
+    months = {(d.year, d.month) for d in (scope.start, scope.end)}
+    for _, month in sorted(months):
+        name = date(2000, month, 1).strftime("%B")
+        hits = search_bm25(snapshot.bm25, f"{name} {name[:3]} {name[:4]}", MENTION_SEARCH)
+        for passage, article in snapshot.passages_at([i for i, _ in hits]):
+            if article.published is None:
+                continue
+            for start, end in _mentions(passage.text, article.published, month):
+                if start <= scope.end and end >= scope.start:
+                    return True
+    return False
+
+
+def _reported_on(scope: DateScope, published: list[date]) -> bool:
+    """Does a report fall in the scope, or in the days after it that a report still looks back on?"""
+    return any(scope.start <= day and day - timedelta(days=LOOKBACK_DAYS) <= scope.end for day in published)
+
+
+def _dates_text(published: list[date]) -> str:
+    days = sorted(set(published))
+    if len(days) > 6:
+        return f"between {days[0]:%-d %B %Y} and {days[-1]:%-d %B %Y}"
+    return "on " + ", ".join(f"{d:%-d %B %Y}" for d in days)
 
 
 def out_of_range(question: QuestionInfo, snapshot: Snapshot) -> str | None:
-    """A reason to abstain when every time span the question names lies outside the articles."""
+    """A reason to abstain when no report covers any time span the question names: none was published in it
+    (or within a week after it) and no passage mentions a day inside it."""
     scopes = question.time.scopes
-    covered = coverage_of_dates(snapshot)
-    if not scopes or covered is None:
+    published = [a.published for a in snapshot.articles() if a.published]
+    if not scopes or not published:
         return None
-    first, last = covered
     for scope in scopes:
-        if (scope.start <= last and scope.end >= first) or _period_mentioned(snapshot, scope):
+        if _reported_on(scope, published) or _period_mentioned(snapshot, scope):
             return None
     asked = ", ".join(s.text for s in scopes)
-    return f"The articles don't cover {asked}: they were published between {first:%-d %B %Y} and {last:%-d %B %Y}."
+    return f"The articles don't cover {asked}: they were published {_dates_text(published)}."
 
 
 def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
@@ -58,6 +106,11 @@ def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
     support = top.dense + 0.5 * evidence.window_coverage
     if support < MIN_SUPPORT:
         return "The closest passages do not address what the question asks."
-    if question.answer_type != "open" and not any(e.typed for e in evidence.sentences[:3]):
-        return f"The closest passages give no {question.answer_type} that answers the question."
+    if question.answer_type != "open" and not any(e.typed for e in evidence.sentences[:TYPED_DEPTH]):
+        what = "figure" if question.answer_type == "number" else question.answer_type
+        return f"The closest passages give no {what} that answers the question."
+    if question.outcome:
+        addressing = [e for e in evidence.sentences[:TYPED_DEPTH] if e.coverage >= OUTCOME_COVERAGE]
+        if addressing and all(prospective(e.sentence.text) for e in addressing):
+            return "The articles report this only as planned or expected, not what came of it."
     return None

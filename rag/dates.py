@@ -43,6 +43,16 @@ class TimeReference(BaseModel):
     spans: list[tuple[int, int]]  # where in the question the references stand
 
 
+_PART_OF_MONTH = re.compile(r"\b(early|mid|late|end of|beginning of|start of)[\s-]+(?:in\s+)?$", re.I)
+_THIRDS = {"early": (1, 10), "beginning of": (1, 10), "start of": (1, 10), "mid": (11, 20)}
+
+
+def third_of_month(first: date, last_day: int, part: str) -> tuple[date, date]:
+    """Early (1-10), mid (11-20) or late (21-end) in the month that starts on `first`."""
+    low, high = _THIRDS.get(part, (21, last_day))
+    return first.replace(day=low), first.replace(day=min(high, last_day))
+
+
 def _parse(text: str) -> date | None:
     import dateparser
 
@@ -75,12 +85,17 @@ def find_time_references(question: str, reference: date | None) -> TimeReference
             first = first.replace(year=first.year - 1)
         day = m.group("day1") or m.group("day2")
         last_day = calendar.monthrange(first.year, first.month)[1]
+        part = _PART_OF_MONTH.search(question[: m.start()])
+        begin = m.start()
         if day and 1 <= int(day) <= last_day:
             start = end = first.replace(day=int(day))
+        elif part:  # "early/mid/late September": thirds of the month
+            start, end = third_of_month(first, last_day, part.group(1).lower())
+            begin = part.start()
         else:
             start, end = first, first.replace(day=last_day)
-        scopes.append(DateScope(start=start, end=end, text=m.group(0)))
-        spans.append(m.span())
+        scopes.append(DateScope(start=start, end=end, text=question[begin : m.end()].strip()))
+        spans.append((begin, m.end()))
     for m in _YEAR_REF.finditer(question):
         if any(s <= m.start("year") < e for s, e in spans):
             continue

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from index.lexical import idf_table, tokenize, unseen_idf
 from index.store import Snapshot
 from rag.question import EQUIVALENTS, AnswerType, QuestionInfo
+from rag.slots import holds_figure
 from rag.types import ScoredPassage, Sentence
 
 _NUMBER = re.compile(
@@ -75,8 +76,7 @@ class EvidenceSet(BaseModel):
 def has_answer_type(text: str, kind: AnswerType, question: QuestionInfo) -> bool:
     """Does the text hold a number / date / name / place that the question does not already state?"""
     if kind == "number":
-        found = re.findall(r"\d[\d,.]*", text)
-        return any(n not in question.numbers for n in found) or bool(_NUMBER.search(re.sub(r"\d", "", text)))
+        return holds_figure(text, question)
     if kind == "date":
         return bool(_DATE.search(text))
     if kind in ("person", "place"):

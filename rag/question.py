@@ -23,11 +23,18 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
             re.I,
         ),
     ),
-    ("date", re.compile(r"\bwhen\b|\b(what|which) (date|day|month|year|time)\b|\bon what (date|day)\b", re.I)),
+    (
+        "date",
+        re.compile(
+            r"^\W*(so |and |but |ok |okay )?when\b|\bwhen (did|was|were|is|are|will|had|has|do|does)\b"
+            r"|\b(what|which) (date|day|month|year|time)\b|\bon what (date|day)\b",
+            re.I,
+        ),
+    ),
     (
         "person",
         re.compile(
-            r"\bwho(m|se)?\b|\b(which|what) ([\w’'-]+ )?(official|leader|minister|envoy|president"
+            r"\bwho(m|se)?\b|\b(which|what) ([\w’'-]+ ){0,2}(official|leader|minister|envoy|president"
             r"|spokes(man|woman|person)|man|woman|person|commander|chief|general|secretary|diplomat|negotiator|head|mediator|politician|group"
             r"|organi[sz]ation|militant|figure)s?\b",
             re.I,
@@ -133,6 +140,11 @@ class QuestionInfo(BaseModel):
     quoted: list[str] = []  # phrases the question quotes ('no sane person'): the evidence should hold them
     why: bool = False  # a why/how question, whose answer often runs into the next sentence
     shape: Literal["fact", "timeline", "comparison"] = "fact"  # what the answer should look like
+    focus: list[str] = []  # what a "how many X" question counts: the figure must stand next to X
+    unit: str | None = None  # money / distance / duration: the figure must come in that unit
+    exact: bool = False  # "exactly how many": "hundreds" does not answer it
+    outcome: bool = False  # asks what came of something ("what did they agree", "was it signed")
+    names: list[str] = []  # places, people, groups the question names (lower case), attributions left out
 
 
 _TIMELINE = re.compile(
@@ -162,10 +174,128 @@ def expand_shorthand(question: str) -> str:
 
 
 def answer_type(question: str) -> AnswerType:
-    for kind, pattern in _TYPE_PATTERNS:
-        if pattern.search(question):
-            return kind
-    return "open"
+    """The kind of answer the question's leading wh-phrase asks for ("which official ... when he went" is
+    a person question: the earliest match wins, ties go to the order of _TYPE_PATTERNS)."""
+    found = [(m.start(), i, kind) for i, (kind, p) in enumerate(_TYPE_PATTERNS) if (m := p.search(question))]
+    return min(found)[2] if found else "open"
+
+
+_HOW_MANY = re.compile(r"\bhow many\s+(?P<rest>[\w’'\- ]+)", re.I)
+# Where the counted noun phrase ends: a verb, an auxiliary, a preposition or a determiner.
+_PHRASE_END = set(
+    [
+        "were",
+        "was",
+        "did",
+        "do",
+        "does",
+        "have",
+        "has",
+        "had",
+        "are",
+        "is",
+        "would",
+        "will",
+        "could",
+        "can",
+        "should",
+        "might",
+        "may",
+        "must",
+        "remain",
+        "remained",
+        "in",
+        "on",
+        "at",
+        "of",
+        "for",
+        "from",
+        "by",
+        "with",
+        "to",
+        "during",
+        "since",
+        "before",
+        "after",
+        "among",
+        "than",
+        "that",
+        "who",
+        "which",
+        "according",
+        "the",
+        "a",
+        "an",
+        "been",
+        "being",
+        "get",
+        "got",
+        "killed",
+        "died",
+    ]
+)
+# Counted nouns that say nothing about what was counted; the figure need not stand next to them.
+_IRREGULAR_PLURALS = {"people", "ppl", "children", "men", "women", "police", "personnel", "staff", "militia"}
+_GENERIC_COUNT = {"people", "ppl", "persons", "person", "individuals", "lives"}
+_UNITS = {
+    "money": re.compile(
+        r"\bhow much (money|aid|funding|funds|cash)\b|\bhow much\b.{0,60}\b(raise|raised|cost|costs|"
+        r"pay|paid|spend|spent|worth|fund|funded|pledge|pledged|donate|donated)\b|\bwhat\b.{0,40}"
+        r"\b(sum|amount) of money\b",
+        re.I,
+    ),
+    "distance": re.compile(r"\bhow (far|close)\b|\b(what|which) distance\b", re.I),
+    "duration": re.compile(r"\bhow long\b|\bfor how many (days|weeks|months|years|hours)\b", re.I),
+}
+_EXACT = re.compile(r"\b(exact(ly)?|precise(ly)?|specific (number|figure|count|total))\b", re.I)
+# The question asks what came of something: its outcome, not its plan.
+_OUTCOME = re.compile(
+    r"\b(outcome|result(ed)?|ultimately|eventually|in the end|end(ed)? up|what did .{1,80}\bagree"
+    r"|(was|were) .{1,60}\b(signed|agreed|approved|reached|concluded|implemented)\b)",
+    re.I,
+)
+
+
+def counted_focus(question: str) -> list[str]:
+    """Stemmed nouns a "how many X" question counts ("how many rockets and drones did ..." -> rocket, drone):
+    the first plural nouns after "how many", skipping names and modifiers; empty when X is generic (people)."""
+    m = _HOW_MANY.search(question)
+    if not m:
+        return []
+    heads: list[str] = []
+    for i, word in enumerate(m.group("rest").split()[:6]):
+        low = word.lower()
+        if low in _PHRASE_END or (i >= 4 and not heads):
+            break
+        if low == "and" and heads:
+            continue
+        plural = low in _IRREGULAR_PLURALS or (len(low) > 3 and low.endswith("s") and not low.endswith("ss"))
+        if plural and not word[0].isupper():
+            heads.append(low)
+        elif heads:
+            break
+    if not heads or set(heads) & _GENERIC_COUNT:
+        return []
+    return [t for t in tokenize([" ".join(heads)])[0] if t]
+
+
+_CAPITALISED = re.compile(r"(?<!^)(?<![.?!] )\b([A-Z][\w’'.\-]*[\w])")
+_ATTRIBUTION = re.compile(r"\b(according to|said|says|reported by|in the) [^,?]*", re.I)
+_SPEAKER = re.compile(r"\b[A-Z][\w’'.\-]* (say|said|says|tell|told|claim|claimed|estimate|estimated)\b")
+_NOT_NAMES = {"i", "us", "un", "u.n", "ok", "exactly", "about", "approximately", "roughly"}
+
+
+def named(question: str) -> list[str]:
+    """Capitalised words of the question: what it is about (Gaza, Israeli, Hezbollah), not who says it
+    ("according to the World Bank") nor the first word."""
+    text = _SPEAKER.sub(" ", _ATTRIBUTION.sub(" ", question.strip()))
+    words = [re.sub(r"[’']s$", "", w.lower()) for w in _CAPITALISED.findall(text)]
+    return list(dict.fromkeys(w for w in words if w not in _NOT_NAMES and w not in _FRAME_WORDS))
+
+
+def answer_unit(question: str) -> str | None:
+    """'money', 'distance' or 'duration' when the question wants a quantity in that unit."""
+    return next((unit for unit, pattern in _UNITS.items() if pattern.search(question)), None)
 
 
 def analyze(question: str, reference: date | None = None) -> QuestionInfo:
@@ -184,6 +314,11 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
         quoted=[q for q in _QUOTED.findall(question) if len(q.split()) >= 2],
         why=bool(re.match(r"\s*(why|for what reason|what (is|was) the reason)\b", question, re.I)),
         shape=answer_shape(question, time),
+        focus=counted_focus(undated),
+        unit=answer_unit(undated),
+        exact=bool(_EXACT.search(question)),
+        outcome=bool(_OUTCOME.search(question)),
+        names=named(undated),
     )
 
 

@@ -1,0 +1,124 @@
+"""Does a sentence hold what a typed question asks for? A figure must come in the asked unit and stand next
+to the thing counted; an outcome must be reported as having happened, not as planned."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from index.lexical import tokenize
+from rag.question import EQUIVALENTS, QuestionInfo
+
+NEAR = 4  # words between a figure and the noun it counts ("at least 25 Israeli soldiers")
+
+_WORD = re.compile(r"[$£€]?[\w’'-]+(?:[.,]\d+)*%?")
+_NUMBER_WORDS = set(
+    [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "dozen",
+        "half",
+        "twice",
+    ]
+)
+# Amounts without a figure: an answer to "how many", not to "exactly how many".
+_VAGUE = {"hundreds", "thousands", "dozens", "scores", "millions", "billions", "tens", "several", "many", "numerous"}
+_UNIT = {
+    "money": re.compile(
+        r"[$£€]\s?\d|\b\d[\d,.]*\s?(bn|billion|million|m|k)\b|\b(dollars?|euros?|pounds|shekels|usd)\b", re.I
+    ),
+    "distance": re.compile(r"\b(miles?|km|kilomet(re|er)s?|met(re|er)s?|yards?|feet)\b", re.I),
+    "duration": re.compile(r"\b(hours?|days?|weeks?|months?|years?|decades?)\b", re.I),
+}
+# Reported as ahead, not as done: "will meet", "is due to travel", "awaiting the retaliation Israel has vowed".
+_PROSPECTIVE = re.compile(
+    r"\b(will|would|shall|going to|due to|set to|expected to|scheduled to|planning to|plans? to|aims? to"
+    r"|to try to|hope[sd]? to|vow(s|ed)?|awaiting|await(s|ed)?|intends? to|is to|are to|could|may|might)\b",
+    re.I,
+)
+
+
+@lru_cache(maxsize=4096)
+def _stem(word: str) -> str:
+    tokens = tokenize([word])[0]
+    return tokens[0] if tokens else ""
+
+
+def _is_figure(word: str, exact: bool) -> bool:
+    word = word.lower().strip("$£€%")
+    if word in _VAGUE:
+        return not exact
+    return any(c.isdigit() for c in word) or word in _NUMBER_WORDS
+
+
+def holds_figure(text: str, question: QuestionInfo) -> bool:
+    """A figure the question does not state itself, in the asked unit, counting the asked thing."""
+    if question.unit and not _UNIT[question.unit].search(text):
+        return False
+    asked = {re.sub(r"\D", "", n) for n in question.numbers}
+    words = _WORD.findall(text)
+    figures = [
+        i
+        for i, w in enumerate(words)
+        if _is_figure(w, question.exact) and not (re.sub(r"\D", "", w) and re.sub(r"\D", "", w) in asked)
+    ]
+    if not figures or not mentions_names(text, question):
+        return False
+    if not question.focus:
+        return True
+    wanted = set(question.focus).union(*(EQUIVALENTS.get(f, set()) for f in question.focus))
+    heads = [i for i, w in enumerate(words) if _stem(w.lower()) in wanted]
+    return any(0 < h - f <= NEAR for h in heads for f in figures)
+
+
+_AMERICA = {"united", "states", "america", "american", "americans", "us", "u.s", "washington"}
+_AMERICA_IN_TEXT = re.compile(r"\b(United States|America|American|U\.S\.|US|USA|Washington)\b")
+
+
+def mentions_names(text: str, question: QuestionInfo) -> bool:
+    """Does the sentence name the places, people and groups the question names? Demonyms count
+    (Lebanon ~ Lebanese: the same first five letters), the US by any of its usual names. A question
+    naming three or more may leave one to context ("... when he met Netanyahu")."""
+    lowered = text.lower()
+    wanted = {"america" if n in _AMERICA else n for n in question.names}
+    missing = 0
+    for name in wanted:
+        if name == "america":
+            missing += not _AMERICA_IN_TEXT.search(text)
+        else:
+            missing += not re.search(r"\b" + re.escape(name[:5]), lowered)
+    return missing <= (1 if len(wanted) >= 3 else 0)
+
+
+def prospective(text: str) -> bool:
+    """Is the statement about something still to come (a plan, a hope, a vow)?"""
+    return bool(_PROSPECTIVE.search(text))

@@ -1,0 +1,73 @@
+"""What a typed question needs from a sentence: a figure next to the thing counted, in the asked unit,
+naming what the question names; an outcome reported as done rather than planned."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.question import analyze
+from rag.slots import holds_figure, mentions_names, prospective
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("Exactly how many Hezbollah fighters have been killed?", ["fighter"]),
+        ("how many rockets and drones did they fire", ["rocket", "drone"]),
+        ("About how many Hezbollah projectiles crossed into Israel?", ["projectil"]),
+        ("How many people were killed?", []),  # generic: any figure may count people
+        ("hezbolah attacked how many militery bases in haifa", ["base"]),
+    ],
+)
+def test_the_counted_noun_is_found(question: str, focus: list[str]) -> None:
+    assert analyze(question).focus == focus
+
+
+def test_the_earliest_wh_phrase_sets_the_answer_type() -> None:
+    assert analyze("Which official was he due to meet when he went to Doha?").answer_type == "person"
+    assert analyze("In which city was Blinken speaking when he said it?").answer_type == "place"
+    assert analyze("What did the two agree when they met?").answer_type == "open"
+    assert analyze("When did the talks start?").answer_type == "date"
+
+
+def test_a_figure_must_count_the_asked_thing() -> None:
+    q = analyze("How many Hezbollah fighters have been killed?")
+    assert holds_figure("Israel says 2,000 Hezbollah fighters have been killed.", q)
+    assert not holds_figure("The killing of thousands of its members and 3,544 people in Lebanon.", q)
+
+
+def test_exactly_rules_out_vague_amounts() -> None:
+    assert holds_figure("It launched hundreds of rockets.", analyze("How many rockets did it launch?"))
+    assert not holds_figure("It launched hundreds of rockets.", analyze("Exactly how many rockets did it launch?"))
+
+
+def test_a_figure_the_question_states_is_no_answer() -> None:
+    q = analyze("What was in the 2006 resolution number?")
+    assert not holds_figure("A long moribund 2006 U.N. resolution.", q)
+
+
+def test_units() -> None:
+    money = analyze("How much money did the conference raise?")
+    assert holds_figure("The conference raised $200 million.", money)
+    assert not holds_figure("The conference drew 70 countries.", money)
+    assert holds_figure("The river lies 20 miles away.", analyze("How far is the river from the border?"))
+    assert not holds_figure("The river lies north of 20 villages.", analyze("How far is the river from the border?"))
+
+
+def test_the_figure_sentence_must_name_what_the_question_names() -> None:
+    q = analyze("How many Israeli soldiers have been killed inside Gaza?")
+    assert not holds_figure("At least 25 Israeli soldiers have been killed in southern Lebanon.", q)
+    assert holds_figure("In Gaza, 300 Israeli soldiers have been killed.", q)
+    lebanon = analyze("How much has the war cost Lebanon, according to the World Bank?")
+    assert mentions_names("The conflict cost the Lebanese economy $8.5bn.", lebanon)  # demonym
+    us = analyze("How much aid did the United States send?")
+    assert mentions_names("Washington sent $1bn.", us) and not mentions_names("France sent $1bn.", us)
+
+
+def test_plans_are_not_outcomes() -> None:
+    assert analyze("What did Barnea and Burns agree when they met?").outcome
+    assert analyze("Was the ceasefire eventually signed?").outcome
+    assert not analyze("Who did Barnea meet?").outcome
+    assert prospective("Barnea will travel to Doha on Sunday to meet Burns.")
+    assert prospective("The region is awaiting the retaliation Israel has vowed.")
+    assert not prospective("Hezbollah indicated it had agreed to the text of the proposal.")
