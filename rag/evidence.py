@@ -17,11 +17,6 @@ from rag.question import EQUIVALENTS, AnswerType, QuestionInfo
 from rag.slots import holds_figure
 from rag.types import ScoredPassage, Sentence
 
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|scores|hundreds?|thousands?"
-    r"|millions?|billions?|half|twice|once)\b",
-    re.I,
-)
 _MONTH = (
     r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?"
     r"|dec(ember)?)"

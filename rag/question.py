@@ -124,6 +124,8 @@ _EQUIVALENT_WORDS = [
     "army military troops forces soldiers",
     "attack attacks strike strikes airstrike airstrikes bombardment",
 ]
+# What happens to the people a generic count asks about ("how many people were wounded").
+_HAPPENED = set(tokenize([" ".join(_EQUIVALENT_WORDS[:3]) + " abducted kidnapped captured arrested detained"])[0])
 EQUIVALENTS: dict[str, set[str]] = {}
 for _group in _EQUIVALENT_WORDS:
     _stems = set(tokenize([_group])[0]) - {""}
@@ -140,7 +142,7 @@ class QuestionInfo(BaseModel):
     quoted: list[str] = []  # phrases the question quotes ('no sane person'): the evidence should hold them
     why: bool = False  # a why/how question, whose answer often runs into the next sentence
     shape: Literal["fact", "timeline", "comparison"] = "fact"  # what the answer should look like
-    focus: list[str] = []  # what a "how many X" question counts: the figure must stand next to X
+    focus: list[str] = []  # what a "how many X" question counts: the figure must stand before X ("~kill": near)
     unit: str | None = None  # money / distance / duration: the figure must come in that unit
     exact: bool = False  # "exactly how many": "hundreds" does not answer it
     outcome: bool = False  # asks what came of something ("what did they agree", "was it signed")
@@ -256,27 +258,40 @@ _OUTCOME = re.compile(
 )
 
 
+EVENT_MARK = "~"  # marks a focus that is what happened ("killed"), not what was counted ("soldiers")
+
+
 def counted_focus(question: str) -> list[str]:
-    """Stemmed nouns a "how many X" question counts ("how many rockets and drones did ..." -> rocket, drone):
-    the first plural nouns after "how many", skipping names and modifiers; empty when X is generic (people)."""
+    """Stemmed words a "how many X" question counts: the plural nouns after "how many" ("how many Hamas
+    fighters" -> fighter, "rockets and drones" -> rocket, drone). When X is generic ("how many people were
+    wounded") the figure must stand by what happened to them instead: the verb that follows."""
     m = _HOW_MANY.search(question)
     if not m:
         return []
+    words = re.sub(r"^(of (the|those|these|its|their) )", "", m.group("rest").strip(), flags=re.I).split()[:8]
     heads: list[str] = []
-    for i, word in enumerate(m.group("rest").split()[:6]):
+    rest: list[str] = []
+    for i, word in enumerate(words):
         low = word.lower()
-        if low in _PHRASE_END or (i >= 4 and not heads):
-            break
-        if low == "and" and heads:
-            continue
         plural = low in _IRREGULAR_PLURALS or (len(low) > 3 and low.endswith("s") and not low.endswith("ss"))
-        if plural and not word[0].isupper():
-            heads.append(low)
-        elif heads:
+        if low in _PHRASE_END or (heads and not plural and low != "and") or (i >= 4 and not heads):
+            rest = words[i:]
             break
-    if not heads or set(heads) & _GENERIC_COUNT:
+        if plural:
+            if heads and words[i - 1].lower() != "and":
+                heads.pop()  # "Hamas fighters": the last plural of the phrase is the noun
+            heads.append(low)
+    if not heads:
         return []
+    if set(heads) & _GENERIC_COUNT:
+        verbs = [w.lower() for w in rest[:6] if _stem(w.lower()) in _HAPPENED]
+        return [EVENT_MARK + _stem(verbs[0])] if verbs else []
     return [t for t in tokenize([" ".join(heads)])[0] if t]
+
+
+def _stem(word: str) -> str:
+    tokens = tokenize([word])[0]
+    return tokens[0] if tokens else ""
 
 
 _CAPITALISED = re.compile(r"(?<!^)(?<![.?!] )\b([A-Z][\w’'.\-]*[\w])")

@@ -7,9 +7,9 @@ import re
 from functools import lru_cache
 
 from index.lexical import tokenize
-from rag.question import EQUIVALENTS, QuestionInfo
+from rag.question import EQUIVALENTS, EVENT_MARK, QuestionInfo
 
-NEAR = 4  # words between a figure and the noun it counts ("at least 25 Israeli soldiers")
+NEAR = 4  # words between a figure and what it counts ("25 Israeli soldiers", "killed at least 33")
 
 _WORD = re.compile(r"[$£€]?[\w’'-]+(?:[.,]\d+)*%?")
 _NUMBER_WORDS = set(
@@ -84,20 +84,24 @@ def holds_figure(text: str, question: QuestionInfo) -> bool:
     """A figure the question does not state itself, in the asked unit, counting the asked thing."""
     if question.unit and not _UNIT[question.unit].search(text):
         return False
-    asked = {re.sub(r"\D", "", n) for n in question.numbers}
+    asked = {re.sub(r"\D", "", n) for n in question.numbers} - {""}
+    asked |= {w for w in re.findall(r"[a-z]+", question.text.lower()) if w in _NUMBER_WORDS}
     words = _WORD.findall(text)
     figures = [
         i
         for i, w in enumerate(words)
-        if _is_figure(w, question.exact) and not (re.sub(r"\D", "", w) and re.sub(r"\D", "", w) in asked)
+        if _is_figure(w, question.exact) and (re.sub(r"\D", "", w) or w.lower()) not in asked
     ]
     if not figures or not mentions_names(text, question):
         return False
     if not question.focus:
         return True
-    wanted = set(question.focus).union(*(EQUIVALENTS.get(f, set()) for f in question.focus))
+    event = question.focus[0].startswith(EVENT_MARK)
+    focus = [f.removeprefix(EVENT_MARK) for f in question.focus]
+    wanted = set(focus).union(*(EQUIVALENTS.get(f, set()) for f in focus))
     heads = [i for i, w in enumerate(words) if _stem(w.lower()) in wanted]
-    return any(0 < h - f <= NEAR for h in heads for f in figures)
+    # "25 Israeli soldiers": the figure stands before what it counts; "killing at least 33": either side.
+    return any(0 < h - f <= NEAR or (event and 0 < f - h <= NEAR) for h in heads for f in figures)
 
 
 _AMERICA = {"united", "states", "america", "american", "americans", "us", "u.s", "washington"}

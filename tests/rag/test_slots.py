@@ -15,7 +15,9 @@ from rag.slots import holds_figure, mentions_names, prospective
         ("Exactly how many Hezbollah fighters have been killed?", ["fighter"]),
         ("how many rockets and drones did they fire", ["rocket", "drone"]),
         ("About how many Hezbollah projectiles crossed into Israel?", ["projectil"]),
-        ("How many people were killed?", []),  # generic: any figure may count people
+        ("How many people were killed?", ["~kill"]),  # generic: the figure goes with what happened
+        ("How many people did the UN estimate remained?", []),
+        ("how many Hamas fighters died", ["fighter"]),
         ("hezbolah attacked how many militery bases in haifa", ["base"]),
     ],
 )
@@ -34,6 +36,14 @@ def test_a_figure_must_count_the_asked_thing() -> None:
     q = analyze("How many Hezbollah fighters have been killed?")
     assert holds_figure("Israel says 2,000 Hezbollah fighters have been killed.", q)
     assert not holds_figure("The killing of thousands of its members and 3,544 people in Lebanon.", q)
+
+
+def test_a_generic_count_goes_with_the_event() -> None:
+    q = analyze("How many people were wounded in the strike?")
+    assert holds_figure("The strike killed 3 and wounded 20 people.", q)
+    assert not holds_figure("At least 16 people were killed in the strike.", q)
+    children = analyze("How many children were killed in the strike?")
+    assert not holds_figure("At least 16 Palestinians were killed, including children, and 32 wounded.", children)
 
 
 def test_exactly_rules_out_vague_amounts() -> None:
