@@ -30,6 +30,7 @@ _DATE = re.compile(
 # Capitalised words not at the start of the sentence: a crude but model-free stand-in for names.
 _NAME = re.compile(r"(?<=[\w,;:’'\"“] )([A-Z][\w’'\-]+(?:\s+(?:al-|bin |de |)?[A-Z][\w’'\-]+)*)")
 
+_DEMONYM = re.compile(r"(i|ian|ean|ese|ish|an)$")
 # Sentences addressed to an assistant rather than to readers: never evidence, never support.
 AIMED_AT_ASSISTANT = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|passages?|prompts?|rules|context)\b"
@@ -72,11 +73,16 @@ def has_answer_type(text: str, kind: AnswerType, question: QuestionInfo) -> bool
     """Does the text hold a number / date / name / place that the question does not already state?"""
     if kind == "number":
         return holds_figure(text, question)
+    asked = question.text.lower()
     if kind == "date":
-        return bool(_DATE.search(text))
+        return any(m.group(0).lower() not in asked for m in _DATE.finditer(text))
     if kind in ("person", "place"):
-        asked = question.text.lower()
-        return any(name.lower() not in asked for name in _NAME.findall(text))
+        asked_words = set(re.findall(r"\w+", asked))
+        names = [re.sub(r"[’']s\b", "", n) for n in _NAME.findall(text) if not _DATE.fullmatch(n)]
+        new = [n for n in names if not set(re.findall(r"\w+", n.lower())) & asked_words]
+        if question.wants_name:  # "what is the name of ...": a name in full, not a nationality ("Israeli")
+            new = [n for n in new if len(n.split()) >= 2 and not _DEMONYM.search(n.split()[0])]
+        return bool(new)
     return True
 
 

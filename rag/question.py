@@ -13,6 +13,11 @@ from rag.dates import TimeReference, find_time_references, strip_spans
 
 AnswerType = Literal["number", "date", "person", "place", "open"]
 
+_PLACES = (
+    r"(city|cities|town|village|country|countries|place|area|region|camp|river|capital|border|building|hospital"
+    r"|school|site|base|facility|street|suburb|province|territory|state|nation)s?"
+)
+_WANTS_NAME = re.compile(r"\b(what|which) (is|was|are|were) the names? of\b|\bname (the|of)\b", re.I)
 _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "number",
@@ -31,6 +36,19 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    (
+        "number",
+        re.compile(
+            r"\b(what|which) (is|was|are|were) the (number|figure|total|population|size|toll|death toll|count|tally"
+            r"|amount|sum|cost)\b",
+            re.I,
+        ),
+    ),
+    (
+        "place",
+        re.compile(rf"\b(what|which) (is|was|are|were) the names? of (the |a )?([\w’'-]+ ){{0,3}}{_PLACES}\b", re.I),
+    ),
+    ("person", re.compile(r"\b(what|which) (is|was|are|were) the names? of\b", re.I)),
     (
         "person",
         re.compile(
@@ -146,6 +164,7 @@ class QuestionInfo(BaseModel):
     unit: str | None = None  # money / distance / duration: the figure must come in that unit
     exact: bool = False  # "exactly how many": "hundreds" does not answer it
     outcome: bool = False  # asks what came of something ("what did they agree", "was it signed")
+    wants_name: bool = False  # "what is the name of ...": only a name in full answers it
     names: list[str] = []  # places, people, groups the question names (lower case), attributions left out
 
 
@@ -334,6 +353,7 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
         exact=bool(_EXACT.search(question)),
         outcome=bool(_OUTCOME.search(question)),
         names=named(undated),
+        wants_name=bool(_WANTS_NAME.search(question)),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.evidence import has_answer_type
 from rag.question import analyze
 from rag.slots import holds_figure, mentions_names, prospective
 
@@ -81,3 +82,17 @@ def test_plans_are_not_outcomes() -> None:
     assert prospective("Barnea will travel to Doha on Sunday to meet Burns.")
     assert prospective("The region is awaiting the retaliation Israel has vowed.")
     assert not prospective("Hezbollah indicated it had agreed to the text of the proposal.")
+
+
+def test_a_name_question_needs_a_name_in_full_and_a_population_is_a_figure() -> None:
+    q = analyze("What was the name of the rescue worker killed in Sabra?")
+    assert q.answer_type == "person" and q.wants_name
+    assert not has_answer_type("An Israeli strike killed a rescue worker in Sabra.", "person", q)
+    assert has_answer_type("The strike in Sabra killed rescue worker Ali Hassan.", "person", q)
+    assert analyze("What is the population of Gaza, most of whom are displaced?").answer_type == "number"
+
+
+def test_an_answer_the_question_already_names_is_no_answer() -> None:
+    q = analyze("Who did Blinken meet in Doha?")
+    assert not has_answer_type("Blinken met officials in Doha.", "person", q)
+    assert has_answer_type("Blinken met Mohammed bin Abdulrahman in Doha.", "person", q)
