@@ -30,7 +30,9 @@ _DATE = re.compile(
 # Capitalised words not at the start of the sentence: a crude but model-free stand-in for names.
 _NAME = re.compile(r"(?<=[\w,;:’'\"“] )([A-Z][\w’'\-]+(?:\s+(?:al-|bin |de |)?[A-Z][\w’'\-]+)*)")
 
-_DEMONYM = re.compile(r"(i|ian|ean|ese|ish|an)$")
+_DEMONYM = re.compile(
+    r"(ese|ian|ean|ish)$|^(israeli|qatari|iraqi|saudi|yemeni|kuwaiti|emirati|bahraini|pakistani|somali)$", re.I
+)
 # Sentences addressed to an assistant rather than to readers: never evidence, never support.
 AIMED_AT_ASSISTANT = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|passages?|prompts?|rules|context)\b"
