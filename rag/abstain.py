@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
-import re
 from datetime import date, timedelta
 
 from index.lexical import search_bm25
 from index.store import Snapshot
-from rag.dates import DateScope, third_of_month
+from rag.dates import DateScope, mentioned_spans
 from rag.evidence import EvidenceSet
 from rag.question import QuestionInfo
 from rag.slots import prospective
@@ -28,31 +26,6 @@ def coverage_of_dates(snapshot: Snapshot) -> tuple[date, date] | None:
     return (min(dates), max(dates)) if dates else None
 
 
-def _mentions(text: str, published: date, month: int) -> list[tuple[date, date]]:
-    """The spans of `month` a passage speaks of: "Sept. 27", "27 September 2024", "late September"; a month
-    without a year is the latest one on or before the report's date."""
-    name = date(2000, month, 1).strftime("%B")
-    pattern = re.compile(
-        rf"(?:\b(?P<part>early|mid|late|end of|beginning of|start of)[\s-]+)?(?:\b(?P<day1>\d{{1,2}})\s+)?"
-        rf"\b{name[:3]}[a-z]*\.?(?:\s+(?P<day2>\d{{1,2}})\b)?(?:,?\s+(?P<year>(?:19|20)\d\d))?",
-        re.I if month != 5 else 0,
-    )
-    spans = []
-    for m in pattern.finditer(text):
-        if month == 5 and not (m.group("day1") or m.group("day2") or m.group("year")):
-            continue  # the verb "may"
-        year = int(m.group("year")) if m.group("year") else published.year - (month > published.month)
-        last_day = calendar.monthrange(year, month)[1]
-        day = m.group("day1") or m.group("day2")
-        if day and 1 <= int(day) <= last_day:
-            spans.append((date(year, month, int(day)),) * 2)
-        elif m.group("part"):
-            spans.append(third_of_month(date(year, month, 1), last_day, m.group("part").lower()))
-        else:
-            spans.append((date(year, month, 1), date(year, month, last_day)))
-    return spans
-
-
 def _period_mentioned(snapshot: Snapshot, scope: DateScope) -> bool:
     """Does any passage speak of a day inside the scope ("Sept. 27" for late September 2024)?"""
     if snapshot.bm25 is None:
@@ -64,7 +37,7 @@ def _period_mentioned(snapshot: Snapshot, scope: DateScope) -> bool:
         for passage, article in snapshot.passages_at([i for i, _ in hits]):
             if article.published is None:
                 continue
-            for start, end in _mentions(passage.text, article.published, month):
+            for start, end in mentioned_spans(passage.text, article.published, month):
                 if start <= scope.end and end >= scope.start:
                     return True
     return False

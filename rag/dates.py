@@ -140,3 +140,40 @@ def event_date(sentence: str, published: date | None) -> tuple[date, str] | None
     if parsed is None or parsed.date() > published:
         return None
     return parsed.date(), f"'{m.group(0).strip()}' read back from publication on {published:%a %-d %b %Y}"
+
+
+def mentioned_spans(text: str, published: date, month: int) -> list[tuple[date, date]]:
+    """The spans of `month` a passage speaks of: "Sept. 27", "27 September 2024", "late September"; a month
+    without a year is the latest one on or before the report's date."""
+    name = date(2000, month, 1).strftime("%B")
+    pattern = re.compile(
+        rf"(?:\b(?P<part>early|mid|late|end of|beginning of|start of)[\s-]+)?(?:\b(?P<day1>\d{{1,2}})\s+)?"
+        rf"\b{name[:3]}[a-z]*\.?(?:\s+(?P<day2>\d{{1,2}})\b)?(?:,?\s+(?P<year>(?:19|20)\d\d))?",
+        re.I if month != 5 else 0,
+    )
+    spans = []
+    for m in pattern.finditer(text):
+        if month == 5 and not (m.group("day1") or m.group("day2") or m.group("year")):
+            continue  # the verb "may"
+        year = int(m.group("year")) if m.group("year") else published.year - (month > published.month)
+        last_day = calendar.monthrange(year, month)[1]
+        day = m.group("day1") or m.group("day2")
+        if day and 1 <= int(day) <= last_day:
+            spans.append((date(year, month, int(day)),) * 2)
+        elif m.group("part"):
+            spans.append(third_of_month(date(year, month, 1), last_day, m.group("part").lower()))
+        else:
+            spans.append((date(year, month, 1), date(year, month, last_day)))
+    return spans
+
+
+def mentions_scope(text: str, published: date | None, scope: DateScope) -> bool:
+    """Does the text speak of a day inside the scope ("Sept. 27", "late September" for late September)?"""
+    if published is None:
+        return False
+    months = {(d.year, d.month) for d in (scope.start, scope.end)}
+    return any(
+        start <= scope.end and end >= scope.start
+        for _, month in sorted(months)
+        for start, end in mentioned_spans(text, published, month)
+    )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from index.lexical import idf_table, tokenize, unseen_idf
 from index.store import Snapshot
+from rag.dates import mentions_scope
 from rag.question import EQUIVALENTS, AnswerType, QuestionInfo
 from rag.slots import holds_figure
 from rag.types import ScoredPassage, Sentence
@@ -47,7 +48,7 @@ W_TYPED = 0.08  # bonus for a sentence that holds the kind of answer asked for
 W_PASSAGE = 0.04  # weight of the passage's first-stage (fused) rank
 W_PASSAGE_DENSE = 0.0  # weight of a passage's own cosine when passages are reranked (0: hurt hit@5)
 W_QUOTED = 0.3  # a sentence holding a phrase the question quotes
-W_DATED = 0.25  # a sentence from an article published in the period the question names
+W_DATED = 0.25  # a sentence published in, or speaking of, the period the question names
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 
 
@@ -164,7 +165,9 @@ def select_evidence(
         typed = question.answer_type != "open" and has_answer_type(sentence.text, question.answer_type, question)
         prior = 1.0 / (1.0 + rank_of[id(source)])
         quoted = any(_norm(q) in _norm(sentence.text) for q in question.quoted)
-        dated = _in_scope(source, question)
+        dated = _in_scope(source, question) or any(
+            mentions_scope(sentence.text, source.article.published, scope) for scope in question.time.scopes
+        )
         score = (
             float(dense[i])
             + W_LEXICAL * cov
