@@ -123,7 +123,8 @@ def answer_question(
             )
         )
         return
-    kind = info.shape if checked.events else "fact"
+    # Dated lines in a fact answer: reports that disagree on a figure, shown side by side.
+    kind = ("comparison" if info.shape == "fact" else info.shape) if len(checked.events) >= 2 else "fact"
     yield finish(
         Answer(
             question=question,

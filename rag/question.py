@@ -143,7 +143,7 @@ _EQUIVALENT_WORDS = [
     "attack attacks strike strikes airstrike airstrikes bombardment",
 ]
 # What happens to the people a generic count asks about ("how many people were wounded").
-_HAPPENED = set(tokenize([" ".join(_EQUIVALENT_WORDS[:3]) + " abducted kidnapped captured arrested detained"])[0])
+HAPPENED = set(tokenize([" ".join(_EQUIVALENT_WORDS[:3]) + " abducted kidnapped captured arrested detained"])[0])
 EQUIVALENTS: dict[str, set[str]] = {}
 for _group in _EQUIVALENT_WORDS:
     _stems = set(tokenize([_group])[0]) - {""}
@@ -285,8 +285,9 @@ def counted_focus(question: str) -> list[str]:
     fighters" -> fighter, "rockets and drones" -> rocket, drone). When X is generic ("how many people were
     wounded") the figure must stand by what happened to them instead: the verb that follows."""
     m = _HOW_MANY.search(question)
-    if not m:
-        return []
+    if not m:  # "what is the death toll", "the number displaced": the figure goes with that event
+        event = next((t for t in tokenize([question])[0] if t in HAPPENED), None)
+        return [EVENT_MARK + event] if event and answer_type(question) == "number" else []
     words = re.sub(r"^(of (the|those|these|its|their) )", "", m.group("rest").strip(), flags=re.I).split()[:8]
     heads: list[str] = []
     rest: list[str] = []
@@ -303,7 +304,7 @@ def counted_focus(question: str) -> list[str]:
     if not heads:
         return []
     if set(heads) & _GENERIC_COUNT:
-        verbs = [w.lower() for w in rest[:6] if _stem(w.lower()) in _HAPPENED]
+        verbs = [w.lower() for w in rest[:6] if _stem(w.lower()) in HAPPENED]
         return [EVENT_MARK + _stem(verbs[0])] if verbs else []
     return [t for t in tokenize([" ".join(heads)])[0] if t]
 

@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 
 from index.lexical import tokenize
-from rag.question import EQUIVALENTS, EVENT_MARK, QuestionInfo
+from rag.question import EQUIVALENTS, EVENT_MARK, HAPPENED, QuestionInfo
 
 NEAR = 4  # words between a figure and what it counts ("25 Israeli soldiers", "killed at least 33")
 
@@ -80,10 +80,11 @@ def _is_figure(word: str, exact: bool) -> bool:
     return any(c.isdigit() for c in word) or word in _NUMBER_WORDS
 
 
-def holds_figure(text: str, question: QuestionInfo) -> bool:
-    """A figure the question does not state itself, in the asked unit, counting the asked thing."""
+def matching_figures(text: str, question: QuestionInfo) -> list[str]:
+    """The figures of the text that answer the question: not stated in the question, in the asked unit,
+    and counting the asked thing (each figure goes with the nearest counted noun or event word)."""
     if question.unit and not _UNIT[question.unit].search(text):
-        return False
+        return []
     asked = {re.sub(r"\D", "", n) for n in question.numbers} - {""}
     asked |= {w for w in re.findall(r"[a-z]+", question.text.lower()) if w in _NUMBER_WORDS}
     words = _WORD.findall(text)
@@ -93,15 +94,30 @@ def holds_figure(text: str, question: QuestionInfo) -> bool:
         if _is_figure(w, question.exact) and (re.sub(r"\D", "", w) or w.lower()) not in asked
     ]
     if not figures or not mentions_names(text, question):
-        return False
+        return []
     if not question.focus:
-        return True
+        return [words[f] for f in figures]
     event = question.focus[0].startswith(EVENT_MARK)
     focus = [f.removeprefix(EVENT_MARK) for f in question.focus]
     wanted = set(focus).union(*(EQUIVALENTS.get(f, set()) for f in focus))
-    heads = [i for i, w in enumerate(words) if _stem(w.lower()) in wanted]
-    # "25 Israeli soldiers": the figure stands before what it counts; "killing at least 33": either side.
-    return any(0 < h - f <= NEAR or (event and 0 < f - h <= NEAR) for h in heads for f in figures)
+    stems = [_stem(w.lower()) for w in words]
+    heads = [i for i, stem in enumerate(stems) if stem in wanted]
+    events = [i for i, stem in enumerate(stems) if stem in HAPPENED or stem in wanted]
+
+    def answers(f: int) -> bool:
+        # "25 Israeli soldiers": the figure stands before what it counts; "killing at least 33": either side,
+        # but "killed 3,544, displaced 1.2 million": 1.2 million goes with "displaced" (ties: the word before).
+        if not event:
+            return any(0 < h - f <= NEAR for h in heads)
+        near = [i for i in events if 0 < abs(i - f) <= NEAR]
+        return bool(near) and min(near, key=lambda i: (abs(i - f), i > f)) in heads
+
+    return [words[f] for f in figures if answers(f)]
+
+
+def holds_figure(text: str, question: QuestionInfo) -> bool:
+    """A figure the question does not state itself, in the asked unit, counting the asked thing."""
+    return bool(matching_figures(text, question))
 
 
 _AMERICA = {"united", "states", "america", "american", "americans", "us", "u.s", "washington"}

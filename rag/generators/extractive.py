@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 from index.lexical import tokenize
 from rag.evidence import EvidenceSentence, EvidenceSet, has_answer_type
 from rag.question import QuestionInfo
+from rag.slots import matching_figures
 from rag.timeline import date_label, select_dated, source_label
 from rag.types import ScoredPassage, Turn
 
 MAX_SENTENCES = 3
+DISAGREE_DEPTH = 8  # sentences searched for another report's figure
+DISAGREE_SPREAD = 0.15  # ... scoring at most this far below the best sentence
+DISAGREE_COVERAGE = 0.8  # ... and holding at least this share of its question-term coverage
 CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
 _NUMBER_PHRASE = re.compile(
@@ -29,7 +34,13 @@ def short_answer(question: QuestionInfo, sentence: str) -> str | None:
     """The one number/name the question asks for, when the sentence holds exactly one new candidate."""
     asked = question.text.lower()
     if question.answer_type == "number":
-        found = [m.group(0).strip() for m in _NUMBER_PHRASE.finditer(sentence) if re.search(r"\d", m.group(0))]
+        answering = {re.sub(r"\D", "", f) for f in matching_figures(sentence, question)}
+        found = [
+            m.group(0).strip()
+            for m in _NUMBER_PHRASE.finditer(sentence)
+            if re.search(r"\d", m.group(0))
+            and re.sub(r"\D", "", re.search(r"[\d,.]+", m.group(0)).group(0)) in answering
+        ]
         found = [f for f in found if re.sub(r"[^\d]", "", f) not in {re.sub(r"[^\d]", "", n) for n in question.numbers}]
         return found[0] if len(found) == 1 else None
     if question.answer_type in ("person", "place"):
@@ -76,6 +87,10 @@ class ExtractiveGenerator:
             yield from _dated_lines(question, evidence, shown)
             return
         chosen = self.choose(question, evidence)
+        differing = disagreeing_figures(question, evidence, chosen[0]) if chosen else []
+        if differing:
+            yield from _side_by_side(question, [chosen[0], *differing], shown)
+            return
         parts = []
         for i, e in enumerate(chosen):
             n = _index_of(shown, e.source) + 1
@@ -87,6 +102,42 @@ class ExtractiveGenerator:
             parts.append(f"{text} [{n}]")
         for i, part in enumerate(parts):
             yield part if i == 0 else "\n" + part
+
+
+def _digits(figure: str) -> str:
+    return re.sub(r"\D", "", figure)
+
+
+def disagreeing_figures(
+    question: QuestionInfo, evidence: EvidenceSet, best: EvidenceSentence
+) -> list[EvidenceSentence]:
+    """Other reports that give a different figure for what the question counts, about as relevant as the best
+    sentence: an older and a newer death toll, two estimates of the displaced."""
+    if question.answer_type != "number" or not best.typed:
+        return []
+    figure = short_answer(question, best.sentence.text)
+    if not figure:
+        return []
+    articles, figures, found = {best.source.article.id}, {_digits(figure)}, []
+    for e in evidence.sentences[:DISAGREE_DEPTH]:
+        if e.score < best.score - DISAGREE_SPREAD or not e.typed or e.source.article.id in articles:
+            continue
+        other = short_answer(question, e.sentence.text)
+        if other and _digits(other) not in figures and e.coverage >= DISAGREE_COVERAGE * best.coverage:
+            found.append(e)
+            articles.add(e.source.article.id)
+            figures.add(_digits(other))
+    return found
+
+
+def _side_by_side(question: QuestionInfo, figures: list[EvidenceSentence], shown: list[ScoredPassage]) -> Iterator[str]:
+    """The best figure first, then every report's figure with its date and source, oldest first."""
+    best = figures[0]
+    yield f"{short_answer(question, best.sentence.text)} [{_index_of(shown, best.source) + 1}]."
+    for e in sorted(figures, key=lambda e: (e.source.article.published or date.max, e.sentence.start)):
+        n = _index_of(shown, e.source) + 1
+        article = e.source.article
+        yield f"\n- {date_label(article.published)}, {source_label(article)}: {e.sentence.text.strip()} [{n}]"
 
 
 def _dated_lines(question: QuestionInfo, evidence: EvidenceSet, shown: list[ScoredPassage]) -> Iterator[str]:

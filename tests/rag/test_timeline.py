@@ -19,6 +19,14 @@ def test_change_question_gets_a_dated_list_from_several_reports(assistant) -> No
     check_citations(assistant, answer)
 
 
+def test_reports_that_disagree_on_a_figure_are_shown_side_by_side(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("What is the death toll in Lebanon?")
+    assert answer.kind == "comparison" and answer.text.startswith("3,544 people [")
+    assert [e.published.isoformat() for e in answer.events] == ["2024-10-24", "2024-11-20"]
+    assert "more than 2,500" in answer.events[0].text and "3,544" in answer.events[1].text
+    check_citations(assistant, answer)
+
+
 def test_single_fact_questions_stay_facts(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("Who heads the Mossad?")
     assert answer.kind == "fact" and answer.events == []
