@@ -49,6 +49,7 @@ W_PASSAGE = 0.04  # weight of the passage's first-stage (fused) rank
 W_PASSAGE_DENSE = 0.0  # weight of a passage's own cosine when passages are reranked (0: hurt hit@5)
 W_QUOTED = 0.3  # a sentence holding a phrase the question quotes
 W_DATED = 0.25  # a sentence published in, or speaking of, the period the question names
+W_RECENT = 0.15  # the newest report's sentences, when the question asks for the latest
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 
 
@@ -101,6 +102,16 @@ def _in_scope(source: ScoredPassage, question: QuestionInfo) -> bool:
         s.start - timedelta(days=1) <= published <= s.end + timedelta(days=DATE_SLACK_DAYS)
         for s in question.time.scopes
     )
+
+
+def _recency(candidates: list[ScoredPassage]) -> dict[str, float]:
+    """0 for the oldest candidate report, 1 for the newest: "latest", "most recent", "now" prefer new ones."""
+    dates = {c.article.id: c.article.published for c in candidates if c.article.published}
+    if not dates:
+        return {}
+    first, last = min(dates.values()), max(dates.values())
+    span = (last - first).days or 1
+    return {article: (day - first).days / span for article, day in dates.items()}
 
 
 @lru_cache(maxsize=8)
@@ -158,6 +169,7 @@ def select_evidence(
         return sum(weight[t] for t in question.terms if accepted[t] & token_set) / total
 
     rank_of = {id(c): i for i, c in enumerate(candidates)}
+    recency = _recency(candidates) if question.time.recent else {}
     scored = []
     for i, key in enumerate(keys):
         sentence, source = seen[key]
@@ -175,6 +187,7 @@ def select_evidence(
             + W_PASSAGE * prior
             + W_QUOTED * quoted
             + W_DATED * dated
+            + W_RECENT * recency.get(source.article.id, 0.0)
         )
         scored.append(
             EvidenceSentence(

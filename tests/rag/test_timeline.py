@@ -56,3 +56,8 @@ def test_question_shapes_and_time_scopes() -> None:
     ]
     assert analyze("Compare the Gaza death toll in the two reports").shape == "comparison"
     assert analyze("How far back does Israel want Hezbollah pushed?").shape == "fact"
+
+
+def test_latest_prefers_the_newest_report(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("What is the latest death toll in Gaza?")
+    assert answer.text.startswith("Almost 44,000 people [")
