@@ -62,6 +62,7 @@ class EvidenceSentence(BaseModel):
     coverage: float  # share of the question's term weight present in the sentence
     typed: bool
     score: float
+    context: str = ""  # the sentence before it in its passage
 
 
 class EvidenceSet(BaseModel):
@@ -73,10 +74,10 @@ class EvidenceSet(BaseModel):
     window_coverage: float  # term weight covered by the best sentence and its neighbours
 
 
-def has_answer_type(text: str, kind: AnswerType, question: QuestionInfo) -> bool:
+def has_answer_type(text: str, kind: AnswerType, question: QuestionInfo, context: str = "") -> bool:
     """Does the text hold a number / date / name / place that the question does not already state?"""
     if kind == "number":
-        return holds_figure(text, question)
+        return holds_figure(text, question, context)
     asked = question.text.lower()
     if kind == "date":
         return any(m.group(0).lower() not in asked for m in _DATE.finditer(text))
@@ -88,6 +89,11 @@ def has_answer_type(text: str, kind: AnswerType, question: QuestionInfo) -> bool
             new = [n for n in new if len(n.split()) >= 2 and not _DEMONYM.search(n.split()[0])]
         return bool(new)
     return True
+
+
+def _previous(sentence: Sentence, source: ScoredPassage) -> str:
+    before = [s.text for s in source.passage.sentences if s.end <= sentence.start]
+    return before[-1] if before else ""
 
 
 def _norm(text: str) -> str:
@@ -174,7 +180,10 @@ def select_evidence(
     for i, key in enumerate(keys):
         sentence, source = seen[key]
         cov = coverage(set(tokens[i]))
-        typed = question.answer_type != "open" and has_answer_type(sentence.text, question.answer_type, question)
+        context = _previous(sentence, source)
+        typed = question.answer_type != "open" and has_answer_type(
+            sentence.text, question.answer_type, question, context
+        )
         prior = 1.0 / (1.0 + rank_of[id(source)])
         quoted = any(_norm(q) in _norm(sentence.text) for q in question.quoted)
         dated = _in_scope(source, question) or any(
@@ -191,7 +200,13 @@ def select_evidence(
         )
         scored.append(
             EvidenceSentence(
-                sentence=sentence, source=source, dense=float(dense[i]), coverage=cov, typed=typed, score=score
+                sentence=sentence,
+                source=source,
+                dense=float(dense[i]),
+                coverage=cov,
+                typed=typed,
+                score=score,
+                context=context,
             )
         )
     scored.sort(key=lambda e: -e.score)

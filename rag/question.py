@@ -304,7 +304,7 @@ def counted_focus(question: str) -> list[str]:
     if not heads:
         return []
     if set(heads) & _GENERIC_COUNT:
-        verbs = [w.lower() for w in rest[:6] if _stem(w.lower()) in HAPPENED]
+        verbs = [w.lower() for w in rest[:8] if _stem(w.lower()) in HAPPENED]
         return [EVENT_MARK + _stem(verbs[0])] if verbs else []
     return [t for t in tokenize([" ".join(heads)])[0] if t]
 

@@ -80,9 +80,10 @@ def _is_figure(word: str, exact: bool) -> bool:
     return any(c.isdigit() for c in word) or word in _NUMBER_WORDS
 
 
-def matching_figures(text: str, question: QuestionInfo) -> list[str]:
+def matching_figures(text: str, question: QuestionInfo, context: str = "") -> list[str]:
     """The figures of the text that answer the question: not stated in the question, in the asked unit,
-    and counting the asked thing (each figure goes with the nearest counted noun or event word)."""
+    and counting the asked thing (each figure goes with the nearest counted noun or event word). The names the
+    question gives may stand in `context`, the sentence before ("... a strike on a vehicle. One person was killed.")."""
     if question.unit and not _UNIT[question.unit].search(text):
         return []
     asked = {re.sub(r"\D", "", n) for n in question.numbers} - {""}
@@ -93,7 +94,7 @@ def matching_figures(text: str, question: QuestionInfo) -> list[str]:
         for i, w in enumerate(words)
         if _is_figure(w, question.exact) and (re.sub(r"\D", "", w) or w.lower()) not in asked
     ]
-    if not figures or not mentions_names(text, question):
+    if not figures or not mentions_names(f"{context} {text}", question):
         return []
     if not question.focus:
         return [words[f] for f in figures]
@@ -115,9 +116,9 @@ def matching_figures(text: str, question: QuestionInfo) -> list[str]:
     return [words[f] for f in figures if answers(f)]
 
 
-def holds_figure(text: str, question: QuestionInfo) -> bool:
+def holds_figure(text: str, question: QuestionInfo, context: str = "") -> bool:
     """A figure the question does not state itself, in the asked unit, counting the asked thing."""
-    return bool(matching_figures(text, question))
+    return bool(matching_figures(text, question, context))
 
 
 _AMERICA = {"united", "states", "america", "american", "americans", "us", "u.s", "washington"}

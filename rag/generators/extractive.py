@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from index.lexical import tokenize
-from rag.evidence import EvidenceSentence, EvidenceSet, has_answer_type
+from rag.evidence import EvidenceSentence, EvidenceSet
 from rag.question import QuestionInfo
 from rag.slots import matching_figures
 from rag.timeline import date_label, select_dated, source_label
@@ -30,11 +30,11 @@ _NUMBER_PHRASE = re.compile(
 _NAME_PHRASE = re.compile(r"(?<=\s)([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)+)")
 
 
-def short_answer(question: QuestionInfo, sentence: str) -> str | None:
+def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> str | None:
     """The one number/name the question asks for, when the sentence holds exactly one new candidate."""
     asked = question.text.lower()
     if question.answer_type == "number":
-        answering = {re.sub(r"\D", "", f) for f in matching_figures(sentence, question)}
+        answering = {re.sub(r"\D", "", f) for f in matching_figures(sentence, question, context)}
         found = [
             m.group(0).strip()
             for m in _NUMBER_PHRASE.finditer(sentence)
@@ -65,10 +65,13 @@ class ExtractiveGenerator:
             if typed is not None and typed.score >= best.score - 2 * CLOSE:
                 best = typed
         chosen = [best]
-        if question.why:  # the reason often follows the sentence that states what happened
-            following = _next_sentence(best, ranked)
-            if following is not None:
-                chosen.append(following)
+        following = _next_sentence(best, ranked)
+        # The reason, or the figure or name asked for, often follows the sentence that matches the question
+        # ("... a strike on a vehicle on the Beirut-Bekaa highway. A security source said one person was killed.").
+        if following is not None and (
+            question.why or (question.answer_type != "open" and not best.typed and following.typed)
+        ):
+            chosen.append(following)
         covered = set(tokenize(" ".join(e.sentence.text for e in chosen).split("\n"))[0])
         for e in ranked:
             if len(chosen) >= MAX_SENTENCES or e.score < best.score - CLOSE:
@@ -92,14 +95,12 @@ class ExtractiveGenerator:
             yield from _side_by_side(question, [chosen[0], *differing], shown)
             return
         parts = []
-        for i, e in enumerate(chosen):
-            n = _index_of(shown, e.source) + 1
-            text = e.sentence.text.strip()
-            if i == 0:
-                lead = short_answer(question, text) if has_answer_type(text, question.answer_type, question) else None
-                if lead:
-                    parts.append(f"{lead[0].upper()}{lead[1:]} [{n}].")
-            parts.append(f"{text} [{n}]")
+        typed = next((e for e in chosen[:2] if e.typed), None)
+        lead = short_answer(question, typed.sentence.text.strip(), typed.context) if typed else None
+        if lead:
+            parts.append(f"{lead[0].upper()}{lead[1:]} [{_index_of(shown, typed.source) + 1}].")
+        for e in chosen:
+            parts.append(f"{e.sentence.text.strip()} [{_index_of(shown, e.source) + 1}]")
         for i, part in enumerate(parts):
             yield part if i == 0 else "\n" + part
 
@@ -115,14 +116,14 @@ def disagreeing_figures(
     sentence: an older and a newer death toll, two estimates of the displaced."""
     if question.answer_type != "number" or not best.typed:
         return []
-    figure = short_answer(question, best.sentence.text)
+    figure = short_answer(question, best.sentence.text, best.context)
     if not figure:
         return []
     articles, figures, found = {best.source.article.id}, {_digits(figure)}, []
     for e in evidence.sentences[:DISAGREE_DEPTH]:
         if e.score < best.score - DISAGREE_SPREAD or not e.typed or e.source.article.id in articles:
             continue
-        other = short_answer(question, e.sentence.text)
+        other = short_answer(question, e.sentence.text, e.context)
         if other and _digits(other) not in figures and e.coverage >= DISAGREE_COVERAGE * best.coverage:
             found.append(e)
             articles.add(e.source.article.id)
@@ -133,7 +134,7 @@ def disagreeing_figures(
 def _side_by_side(question: QuestionInfo, figures: list[EvidenceSentence], shown: list[ScoredPassage]) -> Iterator[str]:
     """The best figure first, then every report's figure with its date and source, oldest first."""
     best = figures[0]
-    yield f"{short_answer(question, best.sentence.text)} [{_index_of(shown, best.source) + 1}]."
+    yield f"{short_answer(question, best.sentence.text, best.context)} [{_index_of(shown, best.source) + 1}]."
     for e in sorted(figures, key=lambda e: (e.source.article.published or date.max, e.sentence.start)):
         n = _index_of(shown, e.source) + 1
         article = e.source.article
