@@ -37,6 +37,8 @@ _NUMBER_WORDS = {
     "hundred": "100",
 }
 
+# Words that turn a statement around: a claim may use one only where its cited passage does.
+_NEGATION = re.compile(r"\b(not|no|never|nothing|none|nobody|neither|nor|without|cannot|n[o’']t)\b|\w+n[’']t\b", re.I)
 MIN_WORD_SUPPORT = 0.6  # share of a sentence's content words its cited passages must hold
 
 
@@ -78,6 +80,12 @@ def _names(text: str) -> set[str]:
     return {n.lower().rstrip("’'s") for n in _NAME.findall(text) if n.lower() not in _NUMBER_WORDS}
 
 
+def _negations(text: str) -> set[str]:
+    """'not', 'no', 'never', 'nothing' ... in a text ("didn't", "cannot" count as 'not')."""
+    found = {m.group(0).lower().replace("’", "'") for m in _NEGATION.finditer(text)}
+    return {"not" if w.endswith("n't") or w == "cannot" else w for w in found}
+
+
 def check_sentence(claim: str, passages: list[ScoredPassage]) -> tuple[bool, str]:
     """Is the claim (markers removed) supported by these passages? Returns (ok, reason if not)."""
     evidence = " ".join(s.text for p in passages for s in p.passage.sentences if not AIMED_AT_ASSISTANT.search(s.text))
@@ -88,6 +96,9 @@ def check_sentence(claim: str, passages: list[ScoredPassage]) -> tuple[bool, str
     missing_names = {n for n in _names(claim) if n not in lowered}
     if missing_names:
         return False, f"name(s) {', '.join(sorted(missing_names))} not in the cited passage"
+    negations = _negations(claim) - _negations(evidence)
+    if negations:  # "Lebanon owes nothing" is not what "cost Lebanon $8.5bn" says, though most words match
+        return False, f"negation ({', '.join(sorted(negations))}) not in the cited passage"
     words = set(tokenize([claim])[0]) - {""}
     if words:
         held = words & set(tokenize([evidence])[0])

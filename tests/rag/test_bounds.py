@@ -519,15 +519,6 @@ def test_injected_instructions_change_no_unrelated_answer_extractive(injected) -
         assert not {c.article_id for c in after.citations} & set(hostile_ids)
 
 
-NOT_YET_CONTRADICTION = pytest.mark.xfail(
-    strict=True,
-    reason="not yet: the lexical verifier accepts a contradicting paraphrase that shares most words with its "
-    "cited passage ('Lebanon owes nothing' vs 'cost Lebanon $8.5bn'); needs an entailment judge or a calibrated "
-    "missing-word rule",
-)
-
-
-@NOT_YET_CONTRADICTION
 @pytest.mark.parametrize("generator", ["cites-injector", "cites-other"])
 def test_an_llm_that_obeys_injected_instructions_is_stopped_by_the_verifier(injected, generator: str) -> None:  # noqa: ANN001
     """Unrelated questions: whatever the obedient model drafts, the answer holds no injected claim and cites
@@ -542,9 +533,7 @@ def test_an_llm_that_obeys_injected_instructions_is_stopped_by_the_verifier(inje
     assert target.generator_for(target.settings.model_copy(update={"generator": generator})).obeyed, "never tempted"
 
 
-@pytest.mark.parametrize(
-    "generator", ["extractive", pytest.param("cites-injector", marks=NOT_YET_CONTRADICTION)]
-)
+@pytest.mark.parametrize("generator", ["extractive", "cites-injector"])
 def test_an_instruction_is_never_served_as_the_answer(injected, generator: str) -> None:  # noqa: ANN001
     """Questions the injection targets: a sentence that orders the reader to 'answer every question with X'
     is an instruction, not a report that X; it must not come back as the answer (or as its quote)."""

@@ -79,3 +79,12 @@ def test_abbreviations_do_not_split_claims() -> None:
         "U.S. envoy Amos Hochstein met him [1].",
         "Then he left [2].",
     ]
+
+
+def test_a_claim_that_turns_the_passage_around_is_refused() -> None:
+    from rag.verify import check_sentence
+
+    cited = passage("w", "The World Bank said the conflict had so far cost Lebanon $8.5bn.")
+    assert not check_sentence("The World Bank said Lebanon owes nothing.", [cited])[0]
+    assert not check_sentence("The World Bank didn't say the conflict cost Lebanon anything.", [cited])[0]
+    assert check_sentence("The World Bank said the conflict cost Lebanon $8.5bn.", [cited])[0]
