@@ -1,4 +1,4 @@
-"""Named baselines scored exactly like our pipeline (evals.run.score_question / summarize).
+"""Named baselines scored exactly like our pipeline (evals.run.question_result / summarize_run).
 
 `llama-index-baseline` is the plain llama-index recipe over the same articles, with the same embedding
 model and the same packaged LLM: SimpleDirectoryReader -> SentenceSplitter -> VectorStoreIndex on a
@@ -30,7 +30,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from evals.gold import BUNDLED_GOLD, load_gold
-from evals.run import EvalRun, QuestionResult, _git_revision, score_question, summarize
+from evals.run import EvalRun, _git_revision, question_result, summarize_run
 from rag.types import Answer, Citation
 
 NAME = "llama-index-baseline"
@@ -293,23 +293,10 @@ def run_llamaindex_baseline(
         seconds = time.perf_counter() - started
         answer = to_answer(q.question, response, sources, seconds)
         retrieved = _passages(retriever.retrieve(q.question)) if q.answerable else []
-        run.results.append(
-            QuestionResult(
-                id=q.id,
-                type=q.type,
-                question=q.question,
-                answerable=q.answerable,
-                gold_answer=q.answer,
-                answer=answer,
-                scores=score_question(q, answer, retrieved, seconds),
-                seconds=seconds,
-            )
-        )
+        run.results.append(question_result(q, answer, retrieved, seconds))
         if progress:
             progress(i + 1, len(questions))
-    run.summary = {"overall": summarize(run.results) | {"build_seconds": round(build_seconds, 2)}}
-    for kind in sorted({r.type for r in run.results}):
-        run.summary[kind] = summarize([r for r in run.results if r.type == kind])
+    summarize_run(run, build_seconds=round(build_seconds, 2))
     return run
 
 

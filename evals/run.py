@@ -26,7 +26,7 @@ from evals.metrics import (
     token_f1,
 )
 from rag.assistant import Assistant
-from rag.types import Answer
+from rag.types import Answer, ScoredPassage
 
 
 class QuestionResult(BaseModel):
@@ -138,24 +138,32 @@ def run_eval(
         answer = assistant.ask(q.question, generator=generator)
         seconds = time.perf_counter() - started
         retrieved = assistant.retrieve(q.question, k=max(10, assistant.settings.top_k)) if q.answerable else []
-        run.results.append(
-            QuestionResult(
-                id=q.id,
-                type=q.type,
-                question=q.question,
-                answerable=q.answerable,
-                gold_answer=q.answer,
-                answer=answer,
-                scores=score_question(q, answer, retrieved, seconds),
-                seconds=seconds,
-            )
-        )
+        run.results.append(question_result(q, answer, retrieved, seconds))
         if progress:
             progress(i + 1, len(questions))
-    run.summary = {"overall": summarize(run.results)}
+    summarize_run(run)
+    return run
+
+
+def question_result(q: GoldQuestion, answer: Answer, retrieved: list[ScoredPassage], seconds: float) -> QuestionResult:
+    """One scored question of a run."""
+    return QuestionResult(
+        id=q.id,
+        type=q.type,
+        question=q.question,
+        answerable=q.answerable,
+        gold_answer=q.answer,
+        answer=answer,
+        scores=score_question(q, answer, retrieved, seconds),
+        seconds=seconds,
+    )
+
+
+def summarize_run(run: EvalRun, **extra: float) -> None:
+    """The run's summary: overall (plus `extra` figures) and per question type."""
+    run.summary = {"overall": summarize(run.results) | extra}
     for kind in sorted({r.type for r in run.results}):
         run.summary[kind] = summarize([r for r in run.results if r.type == kind])
-    return run
 
 
 def _git_revision() -> str:
