@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from index.chunk import CHUNKER_VERSION, chunk_article
 from index.clean import CLEANER_VERSION, clean_article
-from index.embed import Embedder
+from index.embed import EMBEDDING_VERSION, Embedder
 from index.errors import NoIndexError, NothingIndexedError, Problem
 from index.readers import read_paths
 from index.store import IndexStore, NewArticle, check_params
@@ -72,6 +72,7 @@ class Indexer:
             chunk_overlap_sentences=self.chunking.overlap_sentences,
             cleaner_version=CLEANER_VERSION,
             chunker_version=CHUNKER_VERSION,
+            embedding_version=EMBEDDING_VERSION,
         )
 
     def add(
@@ -167,11 +168,8 @@ class Indexer:
             check_params(self.store.folder, base.params, params)
         texts = [p.text for _, passages in todo for p in passages]
         spans = [_unique_sentences(passages) for _, passages in todo]
-        sentence_texts = [
-            article.text[s:e] for (article, _), article_spans in zip(todo, spans, strict=True) for s, e in article_spans
-        ]
         say("embedding", 0.1)
-        vectors = self._embed(texts + sentence_texts, say)
+        vectors = self._embed(todo, spans, say)
         report.passages_embedded = len(texts)
         new, p_at, s_at = [], 0, len(texts)
         for (article, passages), article_spans in zip(todo, spans, strict=True):
@@ -200,15 +198,57 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _embed(self, texts: list[str], say: Progress) -> np.ndarray:
-        if not texts:
+    def _embed(
+        self, todo: list[tuple[Article, list[Passage]]], spans: list[list[tuple[int, int]]], say: Progress
+    ) -> np.ndarray:
+        """Vectors of every passage, then of every article's unique sentences (rows in `spans` order).
+
+        With an embedder that offers `embed_with_spans`, passages go with their sentences' spans and both
+        kinds of vector come from one model pass (see index.embed); a sentence it leaves NaN is encoded alone.
+        """
+        passages = [p for _, article_passages in todo for p in article_passages]
+        sentence_texts = [
+            article.text[s:e] for (article, _), article_spans in zip(todo, spans, strict=True) for s, e in article_spans
+        ]
+        total = len(passages) + len(sentence_texts)
+        if not total:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         batch = 256
-        parts = []
-        for i in range(0, len(texts), batch):
-            parts.append(self.embedder.embed(texts[i : i + batch], progress=False))
-            say("embedding", 0.1 + 0.8 * min(1.0, (i + batch) / len(texts)))
-        return np.concatenate(parts)
+        with_spans = getattr(self.embedder, "embed_with_spans", None)
+        if with_spans is None:
+            texts = [p.text for p in passages] + sentence_texts
+            parts = []
+            for i in range(0, total, batch):
+                parts.append(self.embedder.embed(texts[i : i + batch], progress=False))
+                say("embedding", 0.1 + 0.8 * min(1.0, (i + batch) / total))
+            return np.concatenate(parts)
+
+        # Each passage goes with its sentences' spans; a sentence (passages overlap) takes its vector from
+        # the first passage that holds it.
+        passage_spans = [[(s.start - p.start, s.end - p.start) for s in p.sentences] for p in passages]
+        slot: list[tuple[int, int]] = []  # per sentence row: (passage index, index among that passage's spans)
+        at = 0
+        for (_, article_passages), article_spans in zip(todo, spans, strict=True):
+            where: dict[tuple[int, int], tuple[int, int]] = {}
+            for offset, p in enumerate(article_passages):
+                for j, s in enumerate(p.sentences):
+                    where.setdefault((s.start, s.end), (at + offset, j))
+            slot.extend(where[span] for span in article_spans)
+            at += len(article_passages)
+        out = np.empty((total, self.embedder.dimension), dtype=np.float32)
+        pooled: list[np.ndarray] = []
+        for i in range(0, len(passages), batch):
+            vectors, span_vectors = with_spans([p.text for p in passages[i : i + batch]], passage_spans[i : i + batch])
+            out[i : i + len(vectors)] = vectors
+            pooled.extend(span_vectors)
+            say("embedding", 0.1 + 0.8 * min(1.0, (i + batch) / len(passages)))
+        rows = out[len(passages) :]
+        for row, (p, j) in enumerate(slot):
+            rows[row] = pooled[p][j]
+        missing = np.flatnonzero(np.isnan(rows[:, 0])) if len(rows) else np.zeros(0, dtype=np.int64)
+        if len(missing):
+            rows[missing] = self.embedder.embed([sentence_texts[r] for r in missing], progress=False)
+        return out
 
 
 def _unique_sentences(passages: list[Passage]) -> list[tuple[int, int]]:

@@ -76,6 +76,10 @@ class BuildParams(BaseModel):
     chunk_overlap_sentences: int
     cleaner_version: int
     chunker_version: int = 1
+    embedding_version: int = Field(
+        default=1,
+        description="How vectors are made from text (index.embed.EMBEDDING_VERSION); 1 before it was recorded.",
+    )
 
 
 class Manifest(BaseModel):

