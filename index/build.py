@@ -213,7 +213,7 @@ class Indexer:
         total = len(passages) + len(sentence_texts)
         if not total:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        batch = 256
+        batch = getattr(self.embedder, "passages_per_call", 256)  # a distributed embedder takes more at once
         with_spans = getattr(self.embedder, "embed_with_spans", None)
         if with_spans is None:
             texts = [p.text for p in passages] + sentence_texts

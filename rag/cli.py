@@ -35,11 +35,32 @@ def _progress_bar() -> tuple[Callable[[str, float], None], Callable[[], None]]:
     return update, bar.close
 
 
-def _indexer(settings):  # noqa: ANN001, ANN202
+def _indexer(settings, args: argparse.Namespace | None = None):  # noqa: ANN001, ANN202
+    """The indexer of these settings; with --ray, its embedding runs on Ray (RAY_ADDRESS, else a local Ray)."""
     from index.build import Indexer
     from rag.assistant import default_embedder
 
-    return Indexer(settings.index_dir, default_embedder(settings), settings.chunking(), settings.faiss_index)
+    if getattr(args, "ray", False):
+        from index.distributed import RayEmbedder
+
+        embedder = RayEmbedder(
+            settings.embedding_model,
+            batch_size=settings.embedding_batch_size,
+            dtype=settings.embedding_dtype,
+            offline=settings.offline,
+            query_threads=settings.embedding_query_threads,
+            num_cpus=args.ray_cpus,
+        )
+    else:
+        embedder = default_embedder(settings)
+    return Indexer(settings.index_dir, embedder, settings.chunking(), settings.faiss_index)
+
+
+def _stop_ray(args: argparse.Namespace) -> None:
+    if getattr(args, "ray", False):
+        from index.distributed import shutdown
+
+        shutdown()
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
@@ -47,9 +68,10 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     corpus = args.corpus or settings.corpus_dir
     progress, done = _progress_bar()
     try:
-        report = _indexer(settings).add([corpus], rebuild=args.rebuild, progress=progress)
+        report = _indexer(settings, args).add([corpus], rebuild=args.rebuild, progress=progress)
     finally:
         done()
+        _stop_ray(args)
     print(f"Indexed {corpus} into {settings.index_dir}: {report.summary()}")
     return 0
 
@@ -58,9 +80,10 @@ def cmd_index_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress, done = _progress_bar()
     try:
-        report = _indexer(settings).add(args.paths, progress=progress)
+        report = _indexer(settings, args).add(args.paths, progress=progress)
     finally:
         done()
+        _stop_ray(args)
     print(report.summary())
     return 0
 
@@ -208,6 +231,13 @@ def _date(text: str) -> date:
     return date.fromisoformat(text)
 
 
+def _ray_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ray", action="store_true", help="embed on Ray: the cluster at RAY_ADDRESS, else a local Ray ('.[scale]')"
+    )
+    p.add_argument("--ray-cpus", type=int, metavar="N", help="CPUs of a local Ray (default: all; not with RAY_ADDRESS)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Citation-grounded answers from news articles.")
     parser.add_argument("--index-dir", help="index folder (default: settings / RAG_INDEX_DIR)")
@@ -219,9 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = index.add_parser("build", help="index the corpus folder (incremental; --rebuild starts afresh)")
     p.add_argument("--corpus", help="folder of articles (default: settings / RAG_CORPUS_DIR)")
     p.add_argument("--rebuild", action="store_true", help="discard the current index contents")
+    _ray_arguments(p)
     p.set_defaults(func=cmd_index_build)
     p = index.add_parser("add", help="add or update articles from files and folders")
     p.add_argument("paths", nargs="+")
+    _ray_arguments(p)
     p.set_defaults(func=cmd_index_add)
     p = index.add_parser("remove", help="remove articles by id")
     p.add_argument("ids", nargs="+")
