@@ -142,9 +142,12 @@ def event_date(sentence: str, published: date | None) -> tuple[date, str] | None
     return parsed.date(), f"'{m.group(0).strip()}' read back from publication on {published:%a %-d %b %Y}"
 
 
+AHEAD_MONTHS = 2  # a month without a year this far after a report's own may be coming ("the Nov. 5 election")
+
+
 def mentioned_spans(text: str, published: date, month: int) -> list[tuple[date, date]]:
     """The spans of `month` a passage speaks of: "Sept. 27", "27 September 2024", "late September"; a month
-    without a year is the latest one on or before the report's date."""
+    without a year is the latest one on or before the report's date, or one of the next AHEAD_MONTHS."""
     name = date(2000, month, 1).strftime("%B")
     pattern = re.compile(
         rf"(?:\b(?P<part>early|mid|late|end of|beginning of|start of)[\s-]+)?(?:\b(?P<day1>\d{{1,2}})\s+)?"
@@ -155,15 +158,21 @@ def mentioned_spans(text: str, published: date, month: int) -> list[tuple[date, 
     for m in pattern.finditer(text):
         if month == 5 and not (m.group("day1") or m.group("day2") or m.group("year")):
             continue  # the verb "may"
-        year = int(m.group("year")) if m.group("year") else published.year - (month > published.month)
-        last_day = calendar.monthrange(year, month)[1]
-        day = m.group("day1") or m.group("day2")
-        if day and 1 <= int(day) <= last_day:
-            spans.append((date(year, month, int(day)),) * 2)
-        elif m.group("part"):
-            spans.append(third_of_month(date(year, month, 1), last_day, m.group("part").lower()))
+        if m.group("year"):
+            years = [int(m.group("year"))]
         else:
-            spans.append((date(year, month, 1), date(year, month, last_day)))
+            years = [published.year - (month > published.month)]
+            if 0 < month - published.month <= AHEAD_MONTHS:  # "the Nov. 5 election" in October: this year's
+                years.append(published.year)
+        for year in years:
+            last_day = calendar.monthrange(year, month)[1]
+            day = m.group("day1") or m.group("day2")
+            if day and 1 <= int(day) <= last_day:
+                spans.append((date(year, month, int(day)),) * 2)
+            elif m.group("part"):
+                spans.append(third_of_month(date(year, month, 1), last_day, m.group("part").lower()))
+            else:
+                spans.append((date(year, month, 1), date(year, month, last_day)))
     return spans
 
 

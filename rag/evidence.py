@@ -24,6 +24,8 @@ _MONTH = (
 )
 _DATE = re.compile(
     rf"\b{_MONTH}\.?\s+\d|\b\d{{1,2}}\s+{_MONTH}\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    rf"|\b(early|mid|late|end of|beginning of|start of|since|until|in|by)[\s-]+{_MONTH}\b"
+    r"|\b(morning|afternoon|evening|overnight|at night|dawn|dusk|midnight|noon)\b"
     r"|\b(19|20)\d\d\b|\b(yesterday|today|tonight|last (week|month|year)|(earlier|later) this (week|month|year)"
     r"|(two|three|four|five|six) (days|weeks|months) ago)\b",
     re.I,
@@ -51,6 +53,8 @@ W_QUOTED = 0.3  # a sentence holding a phrase the question quotes
 W_DATED = 0.25  # a sentence published in, or speaking of, the period the question names
 W_RECENT = 0.15  # the newest report's sentences, when the question asks for the latest
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
+MAX_SENTENCES = 3  # sentences an answer quotes
+CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
 
 class EvidenceSentence(BaseModel):
@@ -84,11 +88,35 @@ def has_answer_type(text: str, kind: AnswerType, question: QuestionInfo, context
     if kind in ("person", "place"):
         asked_words = set(re.findall(r"\w+", asked))
         names = [re.sub(r"[’']s\b", "", n) for n in _NAME.findall(text) if not _DATE.fullmatch(n)]
-        new = [n for n in names if not set(re.findall(r"\w+", n.lower())) & asked_words]
+        new = [n for n in names if _head(n).lower() not in asked_words]
         if question.wants_name:  # "what is the name of ...": a name in full, not a nationality ("Israeli")
             new = [n for n in new if len(n.split()) >= 2 and not _DEMONYM.search(n.split()[0])]
-        return bool(new)
+        # "according to the health ministry", "two Egyptian security sources told Reuters": a source, unnamed
+        return bool(new) or (kind == "person" and any(w not in asked_words for w in _attributed(text)))
     return True
+
+
+# Words that say what kind of thing a name is; the word before says which one ("Litani River", "Prime Minister").
+_KIND_WORDS = {
+    *("river", "valley", "camp", "hospital", "city", "town", "village", "state", "states", "strip", "bank", "sea"),
+    *("mountains", "hills", "road", "highway", "street", "square", "center", "centre", "council", "ministry"),
+    *("minister", "president", "general", "secretary", "prime", "news", "tv", "agency", "party", "army", "forces"),
+    *("force", "university", "school", "house", "office", "department"),
+}
+_ATTRIBUTED = re.compile(r"\baccording to (?:the |a |an |its |their )?([a-z][\w’'-]*(?: [a-z][\w’'-]*){0,3})", re.I)
+
+
+def _head(name: str) -> str:
+    """The word of a name that says which one it is: its last, unless that only says what kind of thing."""
+    words = name.split()
+    while len(words) > 1 and words[-1].lower() in _KIND_WORDS:
+        words.pop()
+    return words[-1]
+
+
+def _attributed(text: str) -> list[str]:
+    """The words after "according to" (an unnamed source: "the health ministry in Gaza")."""
+    return [w.lower() for m in _ATTRIBUTED.finditer(text) for w in m.group(1).split()]
 
 
 def _previous(sentence: Sentence, source: ScoredPassage) -> str:
@@ -233,3 +261,52 @@ def select_evidence(
             window.update(tokens[i])
     missing = [t for t in question.terms if matched[t] is None]
     return EvidenceSet(passages=reranked, sentences=scored, missing_terms=missing, window_coverage=coverage(window))
+
+
+def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[EvidenceSentence]:
+    """The sentences an answer quotes: the best one (preferring one that holds the kind of answer asked for),
+    the sentence after it where that holds the reason or the figure asked for, and close runners-up that add
+    something new. Abstention asks of these same sentences whether they hold the answer."""
+    ranked = evidence.sentences
+    if not ranked:
+        return []
+    best = ranked[0]
+    if question.answer_type != "open" and not best.typed:
+        typed = next((e for e in ranked[:5] if e.typed), None)
+        if typed is not None and typed.score >= best.score - 2 * CLOSE:
+            best = typed
+    chosen = [best]
+    following = _next_sentence(best, ranked)
+    # The reason, or the figure or name asked for, often follows the sentence that matches the question
+    # ("... a strike on a vehicle on the Beirut-Bekaa highway. A security source said one person was killed.").
+    if following is not None and (
+        question.why or (question.answer_type != "open" and not best.typed and following.typed)
+    ):
+        chosen.append(following)
+    covered = set(tokenize([" ".join(e.sentence.text for e in chosen)])[0])
+    for e in ranked:
+        if len(chosen) >= MAX_SENTENCES or e.score < best.score - CLOSE:
+            break
+        words = set(tokenize([e.sentence.text])[0])
+        if e is best or len(words - covered) < 3:
+            continue
+        chosen.append(e)
+        covered |= words
+    return chosen
+
+
+def _next_sentence(e: EvidenceSentence, ranked: list[EvidenceSentence]) -> EvidenceSentence | None:
+    """The sentence right after `e` in the same passage, if it was scored."""
+    sentences = e.source.passage.sentences
+    index = next((i for i, s in enumerate(sentences) if s.start == e.sentence.start), None)
+    if index is None or index + 1 >= len(sentences):
+        return None
+    after = sentences[index + 1]
+    return next(
+        (
+            r
+            for r in ranked
+            if r.sentence.start == after.start and r.source.passage.article_id == e.source.passage.article_id
+        ),
+        None,
+    )

@@ -52,7 +52,8 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "person",
         re.compile(
-            r"\bwho(m|se)?\b|\b(which|what) ([\w’'-]+ ){0,2}(official|leader|minister|envoy|president"
+            r"\bwho(m|se)?\b|\b(which|what) ((?!(?:did|does|do|is|was|were|are|has|have|had|will|would|could|can)\b)"
+            r"[\w’'-]+ ){0,2}(official|leader|minister|envoy|president"
             r"|spokes(man|woman|person)|man|woman|person|commander|chief|general|secretary|diplomat|negotiator|head|mediator|politician|group"
             r"|organi[sz]ation|militant|figure)s?\b",
             re.I,
@@ -61,7 +62,8 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "place",
         re.compile(
-            r"\bwhere\b|\b(which|what) ([\w’'-]+ )?(city|cities|town|village|country|countries|place|area|region|camp"
+            r"\bwhere\b|\b(which|what) ((?!(?:did|does|do|is|was|were|are|has|have|had)\b)[\w’'-]+ )?"
+            r"(city|cities|town|village|country|countries|place|area|region|camp"
             r"|river|capital|border|building|hospital|school|site|base|facility|street|suburb|province|territory|state"
             r"|nation)s?\b",
             re.I,
@@ -141,6 +143,7 @@ _EQUIVALENT_WORDS = [
     "leader chief head",
     "army military troops forces soldiers",
     "attack attacks strike strikes airstrike airstrikes bombardment",
+    "children child kids kid minors",
 ]
 # What happens to the people a generic count asks about ("how many people were wounded").
 HAPPENED = set(tokenize([" ".join(_EQUIVALENT_WORDS[:3]) + " abducted kidnapped captured arrested detained"])[0])
@@ -190,7 +193,11 @@ def answer_shape(question: str, time: TimeReference) -> Literal["fact", "timelin
     return "fact"
 
 
+_HOWS = re.compile(r"\bhows (many|much|far|long|old|often)\b", re.I)  # "hows many ppl": how many, not how is
+
+
 def expand_shorthand(question: str) -> str:
+    question = _HOWS.sub(lambda m: f"how {m.group(1)}", question)
     return _WORDISH.sub(lambda m: SHORTHAND.get(m.group(0).lower(), m.group(0)), question)
 
 
@@ -340,9 +347,10 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
     time = find_time_references(question, reference)
     undated = strip_spans(question, time.spans)
     terms = [t for t in dict.fromkeys(tokenize([undated])[0]) if t and t not in _FRAME_WORDS and not t.isdigit()]
+    kind = answer_type(question)
     return QuestionInfo(
         text=question,
-        answer_type=answer_type(question),
+        answer_type=kind,
         terms=terms,
         numbers=re.findall(r"\d[\d,.]*", undated),
         time=time,
@@ -352,7 +360,8 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
         focus=counted_focus(undated),
         unit=answer_unit(undated),
         exact=bool(_EXACT.search(question)),
-        outcome=bool(_OUTCOME.search(question)),
+        # "who said a diplomatic outcome was preferred" asks for a person, not for what came of something
+        outcome=kind in ("open", "date") and bool(_OUTCOME.search(question)),
         names=named(undated),
         wants_name=bool(_WANTS_NAME.search(question)),
     )

@@ -80,6 +80,11 @@ def _is_figure(word: str, exact: bool) -> bool:
     return any(c.isdigit() for c in word) or word in _NUMBER_WORDS
 
 
+def _partitive(words: list[str], i: int) -> bool:
+    """"one of its top commanders", "two of the hostages": picks from a group, counts nothing by itself."""
+    return words[i].lower() == "one" and i + 1 < len(words) and words[i + 1].lower() == "of"
+
+
 def matching_figures(text: str, question: QuestionInfo, context: str = "") -> list[str]:
     """The figures of the text that answer the question: not stated in the question, in the asked unit,
     and counting the asked thing (each figure goes with the nearest counted noun or event word). The names the
@@ -92,7 +97,9 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
     figures = [
         i
         for i, w in enumerate(words)
-        if _is_figure(w, question.exact) and (re.sub(r"\D", "", w) or w.lower()) not in asked
+        if _is_figure(w, question.exact)
+        and (re.sub(r"\D", "", w) or w.lower()) not in asked
+        and not _partitive(words, i)
     ]
     if not figures or not mentions_names(f"{context} {text}", question):
         return []

@@ -7,18 +7,15 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from index.lexical import tokenize
-from rag.evidence import EvidenceSentence, EvidenceSet
+from rag.evidence import EvidenceSentence, EvidenceSet, answer_sentences
 from rag.question import QuestionInfo
 from rag.slots import matching_figures
 from rag.timeline import date_label, select_dated, source_label
 from rag.types import ScoredPassage, Turn
 
-MAX_SENTENCES = 3
 DISAGREE_DEPTH = 8  # sentences searched for another report's figure
 DISAGREE_SPREAD = 0.15  # ... scoring at most this far below the best sentence
 DISAGREE_COVERAGE = 0.8  # ... and holding at least this share of its question-term coverage
-CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
 _NUMBER_PHRASE = re.compile(
     r"(?:(?:more than|almost|nearly|about|around|at least|approximately|some|over|up to)\s+)?"
@@ -54,34 +51,8 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def choose(self, question: QuestionInfo, evidence: EvidenceSet) -> list[EvidenceSentence]:
-        """The best sentence (preferring one that holds the kind of answer asked for), and close runners-up
-        that add something new."""
-        ranked = evidence.sentences
-        if not ranked:
-            return []
-        best = ranked[0]
-        if question.answer_type != "open" and not best.typed:
-            typed = next((e for e in ranked[:5] if e.typed), None)
-            if typed is not None and typed.score >= best.score - 2 * CLOSE:
-                best = typed
-        chosen = [best]
-        following = _next_sentence(best, ranked)
-        # The reason, or the figure or name asked for, often follows the sentence that matches the question
-        # ("... a strike on a vehicle on the Beirut-Bekaa highway. A security source said one person was killed.").
-        if following is not None and (
-            question.why or (question.answer_type != "open" and not best.typed and following.typed)
-        ):
-            chosen.append(following)
-        covered = set(tokenize(" ".join(e.sentence.text for e in chosen).split("\n"))[0])
-        for e in ranked:
-            if len(chosen) >= MAX_SENTENCES or e.score < best.score - CLOSE:
-                break
-            words = set(tokenize([e.sentence.text])[0])
-            if e is best or len(words - covered) < 3:
-                continue
-            chosen.append(e)
-            covered |= words
-        return chosen
+        """The sentences the answer quotes (see rag.evidence.answer_sentences)."""
+        return answer_sentences(question, evidence)
 
     def draft(
         self, question: QuestionInfo, evidence: EvidenceSet, shown: list[ScoredPassage], history: list[Turn]
@@ -155,20 +126,3 @@ def _index_of(shown: list[ScoredPassage], source: ScoredPassage) -> int:
             return i
     shown.append(source)
     return len(shown) - 1
-
-
-def _next_sentence(e: EvidenceSentence, ranked: list[EvidenceSentence]) -> EvidenceSentence | None:
-    """The sentence right after `e` in the same passage, if it was scored."""
-    sentences = e.source.passage.sentences
-    index = next((i for i, s in enumerate(sentences) if s.start == e.sentence.start), None)
-    if index is None or index + 1 >= len(sentences):
-        return None
-    after = sentences[index + 1]
-    return next(
-        (
-            r
-            for r in ranked
-            if r.sentence.start == after.start and r.source.passage.article_id == e.source.passage.article_id
-        ),
-        None,
-    )
