@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from index.lexical import idf_table, tokenize, unseen_idf
 from index.store import Snapshot
-from rag.dates import mentions_scope
+from rag.dates import DateScope, mentions_scope
 from rag.question import EQUIVALENTS, AnswerType, QuestionInfo
 from rag.slots import holds_figure
 from rag.types import ScoredPassage, Sentence
@@ -136,6 +136,24 @@ def _in_scope(source: ScoredPassage, question: QuestionInfo) -> bool:
         s.start - timedelta(days=1) <= published <= s.end + timedelta(days=DATE_SLACK_DAYS)
         for s in question.time.scopes
     )
+
+
+def in_span(e: EvidenceSentence, question: QuestionInfo) -> bool:
+    """Was the sentence's report published within the time the question spans (from the start of its first
+    period to the end of its last: "from June to November", "between the October and November reports"),
+    or does it speak of a day in it?"""
+    scopes = question.time.scopes
+    if not scopes:
+        return True
+    end = date.max if question.time.recent else max(s.end for s in scopes)  # "... and the latest figure"
+    hull = DateScope(start=min(s.start for s in scopes), end=end, text="")
+    published = e.source.article.published
+    slack = timedelta(days=DATE_SLACK_DAYS)
+    return (
+        published is not None
+        and hull.start - timedelta(days=1) <= published
+        and (end == date.max or published <= hull.end + slack)
+    ) or mentions_scope(e.sentence.text, published, hull)
 
 
 def _recency(candidates: list[ScoredPassage]) -> dict[str, float]:

@@ -144,6 +144,15 @@ _EQUIVALENT_WORDS = [
     "army military troops forces soldiers",
     "attack attacks strike strikes airstrike airstrikes bombardment",
     "children child kids kid minors",
+    "hostages hostage captives abducted abduction kidnapped",
+    # a country and its people: "the Lebanese death toll" is Lebanon's
+    "lebanon lebanese",
+    "israel israeli israelis",
+    "palestine palestinian palestinians",
+    "egypt egyptian egyptians",
+    "qatar qatari qataris",
+    "iran iranian iranians",
+    "syria syrian syrians",
 ]
 # What happens to the people a generic count asks about ("how many people were wounded").
 HAPPENED = set(tokenize([" ".join(_EQUIVALENT_WORDS[:3]) + " abducted kidnapped captured arrested detained"])[0])

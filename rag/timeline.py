@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 from index.lexical import tokenize
-from rag.evidence import EvidenceSentence, EvidenceSet
+from rag.evidence import EvidenceSentence, EvidenceSet, in_span
 from rag.question import QuestionInfo
 from rag.types import ArticleInfo
 
@@ -44,14 +44,20 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
     and not far below the best overall; every period the question names gets its best statement."""
     if not evidence.sentences:
         return []
-    best = evidence.sentences[0].score
+    sentences = evidence.sentences
+    if question.time.scopes:  # "between the late-October and late-November reports": those reports only
+        within = [e for e in sentences if in_span(e, question)]
+        sentences = within or sentences
+    if question.answer_type == "number":  # how a figure changed: the statements that give one
+        sentences = [e for e in sentences if e.typed] or sentences
+    best = sentences[0].score
     by_article: dict[str, list[EvidenceSentence]] = {}
-    for e in evidence.sentences:  # best first
+    for e in sentences:  # best first
         by_article.setdefault(e.source.article.id, []).append(e)
     selected: list[EvidenceSentence] = []
     for group in by_article.values():
         top = group[0]
-        if top is not evidence.sentences[0] and (top.score < best - ARTICLE_SPREAD or not _relevant(top)):
+        if top is not sentences[0] and (top.score < best - ARTICLE_SPREAD or not _relevant(top)):
             continue
         chosen, covered = [top], set(tokenize([top.sentence.text])[0])
         for e in group[1:]:
@@ -67,7 +73,7 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
             extra = next(
                 (
                     e
-                    for e in evidence.sentences
+                    for e in sentences
                     if e.source.article.published and scope.contains(e.source.article.published) and _relevant(e)
                 ),
                 None,
