@@ -145,6 +145,7 @@ _EQUIVALENT_WORDS = [
     "attack attacks strike strikes airstrike airstrikes bombardment",
     "children child kids kid minors",
     "hostages hostage captives abducted abduction kidnapped",
+    "war wars fighting conflict hostilities",
     # a country and its people: "the Lebanese death toll" is Lebanon's
     "lebanon lebanese",
     "israel israeli israelis",
