@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from index.lexical import search_bm25
 from index.store import Snapshot
 from rag.dates import DateScope, mentioned_spans
-from rag.evidence import EvidenceSet, answer_sentences
+from rag.evidence import EvidenceSet, answer_lead, answer_sentences
 from rag.question import QuestionInfo
 from rag.slots import prospective
 
@@ -81,7 +81,8 @@ def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
         return "The closest passages do not address what the question asks."
     # The sentences the answer would quote must hold the kind of answer asked for: a figure in a sentence
     # far down the ranking, about something else, is no answer to this question.
-    if question.answer_type != "open" and not any(e.typed for e in answer_sentences(question, evidence)):
+    lead = answer_lead(question, answer_sentences(question, evidence))
+    if question.answer_type != "open" and not any(e.typed for e in lead):
         what = "figure" if question.answer_type == "number" else question.answer_type
         return f"The closest passages give no {what} that answers the question."
     if question.outcome:

@@ -33,6 +33,8 @@ _DATE = re.compile(
 # Capitalised words not at the start of the sentence: a crude but model-free stand-in for names.
 _NAME = re.compile(r"(?<=[\w,;:’'\"“] )([A-Z][\w’'\-]+(?:\s+(?:al-|bin |de |)?[A-Z][\w’'\-]+)*)")
 
+_FIRST_NAME = re.compile(r"^\W*([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)*)")
+
 _DEMONYM = re.compile(
     r"(ese|ian|ean|ish)$|^(israeli|qatari|iraqi|saudi|yemeni|kuwaiti|emirati|bahraini|pakistani|somali)$", re.I
 )
@@ -54,6 +56,7 @@ W_DATED = 0.25  # a sentence published in, or speaking of, the period the questi
 W_RECENT = 0.15  # the newest report's sentences, when the question asks for the latest
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 MAX_SENTENCES = 3  # sentences an answer quotes
+SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the best one if it covers this share of it
 CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
 
@@ -78,8 +81,12 @@ class EvidenceSet(BaseModel):
     window_coverage: float  # term weight covered by the best sentence and its neighbours
 
 
-def has_answer_type(text: str, kind: AnswerType, question: QuestionInfo, context: str = "") -> bool:
-    """Does the text hold a number / date / name / place that the question does not already state?"""
+def has_answer_type(
+    text: str, kind: AnswerType, question: QuestionInfo, context: str = "", known: frozenset[str] = frozenset()
+) -> bool:
+    """Does the text hold a number / date / name / place that the question does not already state? `known` are
+    words seen capitalised inside sentences: a sentence's first words count as a name when they are among them
+    ("Qatar announced ...", not "However, ...")."""
     if kind == "number":
         return holds_figure(text, question, context)
     asked = question.text.lower()
@@ -87,8 +94,14 @@ def has_answer_type(text: str, kind: AnswerType, question: QuestionInfo, context
         return any(m.group(0).lower() not in asked for m in _DATE.finditer(text))
     if kind in ("person", "place"):
         asked_words = set(re.findall(r"\w+", asked))
-        names = [re.sub(r"[’']s\b", "", n) for n in _NAME.findall(text) if not _DATE.fullmatch(n)]
+        found = _NAME.findall(text)
+        first = _FIRST_NAME.match(text)
+        if first and first.group(1).split()[0] in known:
+            found.append(first.group(1))
+        names = [re.sub(r"[’']s\b", "", n) for n in found if not _DATE.fullmatch(n)]
         new = [n for n in names if _head(n).lower() not in asked_words]
+        if kind == "person":  # "Al Qahera News TV", "Bekaa Valley": an outlet or a place is nobody
+            new = [n for n in new if n.split()[-1].lower() not in _KIND_WORDS - _TITLES]
         if question.wants_name:  # "what is the name of ...": a name in full, not a nationality ("Israeli")
             new = [n for n in new if len(n.split()) >= 2 and not _DEMONYM.search(n.split()[0])]
         # "according to the health ministry", "two Egyptian security sources told Reuters": a source, unnamed
@@ -103,6 +116,7 @@ _KIND_WORDS = {
     *("minister", "president", "general", "secretary", "prime", "news", "tv", "agency", "party", "army", "forces"),
     *("force", "university", "school", "house", "office", "department"),
 }
+_TITLES = {"minister", "president", "general", "secretary", "prime"}
 _ATTRIBUTED = re.compile(r"\baccording to (?:the |a |an |its |their )?([a-z][\w’'-]*(?: [a-z][\w’'-]*){0,3})", re.I)
 
 
@@ -221,6 +235,9 @@ def select_evidence(
         return sum(weight[t] for t in question.terms if accepted[t] & token_set) / total
 
     rank_of = {id(c): i for i, c in enumerate(candidates)}
+    known = frozenset(
+        re.sub(r"[’']s$", "", word) for key in keys for n in _NAME.findall(seen[key][0].text) for word in n.split()
+    )
     recency = _recency(candidates) if question.time.recent else {}
     scored = []
     for i, key in enumerate(keys):
@@ -228,7 +245,7 @@ def select_evidence(
         cov = coverage(set(tokens[i]))
         context = _previous(sentence, source)
         typed = question.answer_type != "open" and has_answer_type(
-            sentence.text, question.answer_type, question, context
+            sentence.text, question.answer_type, question, context, known
         )
         prior = 1.0 / (1.0 + rank_of[id(source)])
         quoted = any(_norm(q) in _norm(sentence.text) for q in question.quoted)
@@ -291,7 +308,9 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
     best = ranked[0]
     if question.answer_type != "open" and not best.typed:
         typed = next((e for e in ranked[:5] if e.typed), None)
-        if typed is not None and typed.score >= best.score - 2 * CLOSE:
+        # ... if it is about as close and speaks of most of what the best one does
+        close = typed is not None and typed.score >= best.score - 2 * CLOSE
+        if close and typed.coverage >= SWAP_COVERAGE * best.coverage:
             best = typed
     chosen = [best]
     following = _next_sentence(best, ranked)
@@ -311,6 +330,14 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         chosen.append(e)
         covered |= words
     return chosen
+
+
+def answer_lead(question: QuestionInfo, chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """Of the answer's sentences, those that answer: the best one and, where it was taken for that, the one after
+    it. Runners-up only add context; a name or figure in them answers nothing."""
+    if len(chosen) > 1 and chosen[1] is _next_sentence(chosen[0], [chosen[1]]):
+        return chosen[:2]
+    return chosen[:1]
 
 
 def _next_sentence(e: EvidenceSentence, ranked: list[EvidenceSentence]) -> EvidenceSentence | None:

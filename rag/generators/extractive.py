@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from rag.evidence import EvidenceSentence, EvidenceSet, answer_sentences
+from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
 from rag.question import QuestionInfo
 from rag.slots import matching_figures
 from rag.timeline import date_label, select_dated, source_label
@@ -66,7 +66,7 @@ class ExtractiveGenerator:
             yield from _side_by_side(question, [chosen[0], *differing], shown)
             return
         parts = []
-        typed = next((e for e in chosen[:2] if e.typed), None)
+        typed = next((e for e in answer_lead(question, chosen) if e.typed), None)
         lead = short_answer(question, typed.sentence.text.strip(), typed.context) if typed else None
         if lead:
             parts.append(f"{lead[0].upper()}{lead[1:]} [{_index_of(shown, typed.source) + 1}].")

@@ -1,0 +1,68 @@
+"""Which sentences hold the kind of answer a question asks for (model-free logic of rag/evidence.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rag.dates import mentioned_spans
+from rag.evidence import has_answer_type
+from rag.question import analyze, answer_type, expand_shorthand
+from rag.slots import holds_figure
+
+
+def _typed(question: str, sentence: str, known: frozenset[str] = frozenset()) -> bool:
+    info = analyze(question, date(2024, 11, 20))
+    return has_answer_type(sentence, info.answer_type, info, "", known)
+
+
+def test_a_name_counts_by_its_head_word_not_its_kind_word() -> None:
+    sentence = "Israel has said it wants Hezbollah to be pushed back beyond the Litani River, 20 miles away."
+    assert _typed("Beyond which river does Israel want Hezbollah pushed back?", sentence)
+    assert _typed(
+        "Who is the caretaker prime minister of Lebanon?", "Lebanon's caretaker Prime Minister Najib Mikati said so."
+    )
+    assert not _typed("Who met Benjamin Netanyahu?", "He met Prime Minister Benjamin Netanyahu on Tuesday.")
+
+
+def test_an_outlet_or_a_place_is_no_person() -> None:
+    sentence = "A delegation of Hamas leaders met in Cairo, Egypt's state-affiliated Al Qahera News TV said."
+    assert not _typed("Who led the Hamas delegation in Cairo?", sentence.replace("Cairo, Egypt's", "the capital,"))
+
+
+def test_an_unnamed_source_answers_who() -> None:
+    sentence = "Almost 44,000 people have been killed in Gaza, according to the health ministry in Gaza."
+    assert _typed("Who is the source of the figure of almost 44,000 killed in Gaza?", sentence)
+
+
+def test_a_sentence_may_open_with_the_name_asked_for_when_it_is_a_known_name() -> None:
+    sentence = "Qatar announced earlier this month that it was quitting its mediation role."
+    question = "Which country announced it was stepping away from mediating between Israel and Hamas?"
+    assert not _typed(question, sentence)
+    assert _typed(question, sentence, frozenset({"Qatar"}))
+    assert not _typed(question, "However, the talks went on.", frozenset({"Qatar"}))
+
+
+def test_parts_of_months_and_times_of_day_are_dates() -> None:
+    assert _typed("When did the air campaign start?", "Fighting went on until late September, when it began.")
+    assert _typed("At what time of day did the attack come?", "Hezbollah attacked early in the morning.")
+
+
+def test_one_of_counts_nothing() -> None:
+    info = analyze("How many people in Israel were killed by the barrage?")
+    assert not holds_figure("It fired rockets to avenge the killing of one of its top commanders in Israel.", info)
+    assert holds_figure("Two people were killed in Israel by the barrage.", info)
+
+
+def test_shorthand_and_question_words() -> None:
+    assert expand_shorthand("hows many ppl got killed") == "how many people got killed"
+    assert analyze("hows many ppl got killed").answer_type == "number"
+    assert answer_type("What did Mossad chief David Barnea agree?") == "open"
+    assert answer_type("Which Israeli military chief said it?") == "person"
+    assert not analyze("Which spokesman said a diplomatic outcome was preferred?").outcome
+    assert analyze("What was the outcome of the talks?").outcome
+
+
+def test_a_month_soon_after_a_report_may_be_ahead_of_it() -> None:
+    spans = mentioned_spans("the Nov. 5 election", date(2024, 10, 22), 11)
+    assert (date(2024, 11, 5), date(2024, 11, 5)) in spans and (date(2023, 11, 5), date(2023, 11, 5)) in spans
+    assert mentioned_spans("in June", date(2024, 10, 22), 6) == [(date(2024, 6, 1), date(2024, 6, 30))]
