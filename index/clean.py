@@ -109,7 +109,9 @@ def clean_text(raw: str) -> tuple[str, list[str], dict[str, str]]:
             seen[i] = words
             exact.setdefault(frozenset(words), i)
             for key in _minhash_keys(words):
-                buckets.setdefault(key, []).append(i)
+                bucket = buckets.setdefault(key, [])
+                if len(bucket) < _BUCKET_MAX:  # a key most lines share (a common word) tells nothing
+                    bucket.append(i)
         elif twin == kept_idx[0] and words != seen[twin]:
             drop(twin, "standfirst repeated in the body")
             del seen[twin]
@@ -132,6 +134,9 @@ def _first_line_title(text: str, words: int = 12) -> str | None:
     if len(first) > words or len(title) > 100:  # unspaced scripts: a "word" can be a whole line
         title = title[:100].rstrip() + "…"
     return title
+
+
+_BUCKET_MAX = 32  # lines kept per min-hash key: bounds the comparisons per line, so the check stays linear
 
 
 def _minhash_keys(words: set[str], bands: int = 3) -> list[str]:
