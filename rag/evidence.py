@@ -325,7 +325,7 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         if len(chosen) >= MAX_SENTENCES or e.score < best.score - CLOSE:
             break
         words = set(tokenize([e.sentence.text])[0])
-        if e is best or len(words - covered) < 3:
+        if e is best or len(words - covered) < 3 or e.coverage < SWAP_COVERAGE * best.coverage:
             continue
         chosen.append(e)
         covered |= words
