@@ -23,8 +23,8 @@ OUTCOME_COVERAGE = 0.5  # a sentence addresses an outcome question when it holds
 
 
 def coverage_of_dates(snapshot: Snapshot) -> tuple[date, date] | None:
-    dates = [a.published for a in snapshot.articles() if a.published]
-    return (min(dates), max(dates)) if dates else None
+    dates = snapshot.published_dates
+    return (dates[0], dates[-1]) if dates else None
 
 
 def _period_mentioned(snapshot: Snapshot, scope: DateScope) -> bool:
@@ -60,7 +60,7 @@ def out_of_range(question: QuestionInfo, snapshot: Snapshot) -> str | None:
     """A reason to abstain when no report covers any time span the question names: none was published in it
     (or within a week after it) and no passage mentions a day inside it."""
     scopes = question.time.scopes
-    published = [a.published for a in snapshot.articles() if a.published]
+    published = list(snapshot.published_dates)
     if not scopes or not published:
         return None
     for scope in scopes:

@@ -29,8 +29,8 @@ def clean_question(question: str) -> str:
 
 
 def latest_date(snapshot: Snapshot) -> date | None:
-    dates = [a.published for a in snapshot.articles() if a.published]
-    return max(dates) if dates else None
+    dates = snapshot.published_dates
+    return dates[-1] if dates else None
 
 
 def _retrieval_query(question: str, history: list[Turn]) -> str:

@@ -8,7 +8,6 @@ table shows the speed / recall trade-off; the product's own setting is marked.
 from __future__ import annotations
 
 import gc
-import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -20,13 +19,7 @@ from evals.bench.machine import Clock, latency
 from evals.bench.results import DenseRun
 
 HNSW_EF = (32, 64, 128, 256)
-IVF_NPROBE = (8, 16, 32, 64)
-
-
-def ivf_spec(n: int) -> str:
-    """IVF with about 4 sqrt(n) lists (a power of two, at least 16), vectors stored flat."""
-    nlist = 2 ** max(4, round(math.log2(4 * math.sqrt(max(n, 1)))))
-    return f"IVF{nlist},Flat"
+IVF_NPROBE = (8, 16, 32, 64, 128)
 
 
 def recall_at_10(found: np.ndarray, exact: np.ndarray) -> float:
@@ -80,7 +73,7 @@ def bench_dense(
     """Flat (the reference), then each of `types` ('HNSW32', 'IVF' = ivf_spec(n), or any factory string)."""
     import faiss
 
-    from index.store import HNSW_EF_SEARCH, build_faiss
+    from index.store import HNSW_EF_SEARCH, build_faiss, ivf_spec
     from index.store import IVF_NPROBE as PRODUCT_NPROBE
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,10 @@ def _mb(n: int | None) -> str:
     return "-" if n is None else f"{n / 1024**2:,.0f}"
 
 
+def _gb(n: int) -> str:
+    return f"{n / 1024**3:.1f} GB"
+
+
 def _ms(lat: Latency | None) -> str:
     return "-" if lat is None or not lat.n else f"{lat.p50_ms:.1f} / {lat.p95_ms:.1f}"
 
@@ -114,6 +118,9 @@ def _per_passage(tiers: list[Tier]) -> list[str]:
         if bundled and bundled.rss_bytes and t.rss_bytes:
             extra = (t.rss_bytes - bundled.rss_bytes) / max(t.passages - bundled.passages, 1)
             text += f", {extra / 1024:.1f} KB resident"
+        if t.build_peak_bytes:
+            peak = t.build_peak_bytes
+            text += f", {peak / t.passages / 1024:.1f} KB at the indexing peak ({_gb(peak)})"
         out.append(text)
     return out
 

@@ -71,6 +71,7 @@ class Tier(BaseModel):
     stages: dict[str, Latency] = Field(default_factory=dict, description="each stage of a question, timed alone")
     disk_bytes: int = 0
     rss_bytes: int | None = Field(None, description="VmRSS of a fresh process after load + one answer")
+    build_peak_bytes: int | None = Field(None, description="peak RSS of the process that built it (synthetic sizes)")
 
 
 class DenseRun(BaseModel):

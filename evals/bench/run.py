@@ -175,7 +175,7 @@ def _synthetic_sizes(
 
     from evals.bench.dense import bench_dense
     from evals.bench.pipeline import bench_tier
-    from evals.bench.synthetic import build_synthetic_index, synthetic_vectors
+    from evals.bench.synthetic import build_synthetic_index_apart, synthetic_vectors
     from index.store import choose_faiss_type
 
     base = np.load(next((real_index / "snapshots").iterdir()) / "vectors.npy", allow_pickle=False)
@@ -198,14 +198,19 @@ def _synthetic_sizes(
         )
         if size > product_max:
             continue
-        say(f"synthetic {label}: index through the real Indexer (looked-up vectors)")
-        index_dir, seconds, articles, misses = build_synthetic_index(
-            records, size, real_index, work / f"synth-{label}", settings, settings.embedding_model
-        )
+        say(f"synthetic {label}: index through the real Indexer (looked-up vectors), in a fresh interpreter")
+        built = build_synthetic_index_apart(size, real_index, work / f"synth-{label}", settings, seed)
+        if isinstance(built, str):
+            result.notes.append(f"{label}: the synthetic index could not be built ({built}): no product row")
+            shutil.rmtree(work / f"synth-{label}", ignore_errors=True)
+            continue
+        index_dir, seconds, articles, misses, peak = built
         say(f"synthetic {label}: retrieve / ask")
         local = settings.model_copy(update={"index_dir": index_dir})
         source = "synthetic (real text repeated, 10 to a dated article)"
-        result.tiers.append(bench_tier(local, embedder, dense_questions[:queries], label, source, seconds, rss))
+        tier = bench_tier(local, embedder, dense_questions[:queries], label, source, seconds, rss)
+        tier.build_peak_bytes = peak
+        result.tiers.append(tier)
         if misses:
             result.notes.append(f"{label}: {misses:,} synthetic texts had no real vector (random ones used)")
         shutil.rmtree(work / f"synth-{label}", ignore_errors=True)

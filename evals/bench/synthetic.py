@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -128,8 +128,14 @@ def passages_per_record(records: Sequence[Record], folder: Path, settings) -> fl
 
 
 def build_synthetic_index(
-    records: Sequence[Record], passages: int, real_index: Path, work: Path, settings, name: str
-) -> tuple[Path, float, int, int]:  # noqa: ANN001
+    records: Sequence[Record],
+    passages: int,
+    real_index: Path,
+    work: Path,
+    settings,  # noqa: ANN001
+    name: str,
+    progress: Callable[[str, float], None] | None = None,
+) -> tuple[Path, float, int, int]:
     """A synthetic index of about `passages` passages through the real Indexer with looked-up vectors.
 
     Returns (index folder, build seconds, articles, vectors the lookup missed)."""
@@ -141,7 +147,65 @@ def build_synthetic_index(
     articles = write_synthetic(corpus, records, math.ceil(passages / per_record))
     lookup = LookupEmbedder(name, table)
     started = time.perf_counter()
-    Indexer(index_dir, lookup, settings.chunking(), settings.faiss_index).add([corpus], rebuild=True)
+    Indexer(index_dir, lookup, settings.chunking(), settings.faiss_index).add([corpus], rebuild=True, progress=progress)
     seconds = time.perf_counter() - started
     shutil.rmtree(corpus, ignore_errors=True)
     return index_dir, seconds, articles, lookup.misses
+
+
+# Settings a synthetic build depends on, handed to the fresh interpreter that runs it.
+BUILD_SETTINGS = {"embedding_model", "faiss_index", "chunk_max_words", "chunk_min_words", "chunk_overlap_sentences"}
+
+_BUILD_CODE = """
+import json, resource, sys, time
+from pathlib import Path
+from evals.bench.data import load_records
+from evals.bench.synthetic import build_synthetic_index
+from rag.settings import Settings
+settings = Settings(**json.loads(sys.argv[1]))
+passages, real, work, seed = int(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5])
+started, last = time.perf_counter(), [None]
+def progress(what, _fraction):
+    if what != last[0]:
+        last[0] = what
+        print(f"  [build {time.perf_counter() - started:6.0f}s] {what}", file=sys.stderr, flush=True)
+found = build_synthetic_index(load_records(seed), passages, real, work, settings, settings.embedding_model, progress)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps(dict(zip(("index_dir", "seconds", "articles", "misses"), map(str, found), strict=True), peak=peak)))
+"""
+
+
+def build_synthetic_index_apart(
+    passages: int, real_index: Path, work: Path, settings, seed: int = 0, timeout: float = 6 * 3600
+) -> tuple[Path, float, int, int, int] | str:  # noqa: ANN001
+    """`build_synthetic_index` over `load_records(seed)` in a fresh interpreter, so that the Indexer's peak
+    memory (all articles, passages and vectors are held at once: ~17 GB at 1M passages) is not added to this
+    process's, and is all returned when it exits. Its stage lines go to stderr.
+
+    Returns (index folder, build seconds, articles, lookup misses, peak resident bytes), or why it failed."""
+    import json
+    import subprocess
+    import sys
+
+    from evals.bench.machine import ROOT
+
+    chosen = json.dumps(settings.model_dump(mode="json", include=BUILD_SETTINGS))
+    args = [chosen, str(passages), str(real_index), str(work), str(seed)]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _BUILD_CODE, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout:.0f} s"
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        killed = " (killed: out of memory?)" if done.returncode in (-9, 137) else ""
+        return f"exit status {done.returncode}{killed}"
+    data = json.loads(lines[-1])
+    return (
+        Path(data["index_dir"]),
+        float(data["seconds"]),
+        int(data["articles"]),
+        int(data["misses"]),
+        int(data["peak"]),
+    )

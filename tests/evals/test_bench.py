@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evals.bench.data import Record, parse_size, size_label, sort_sizes, write_synthetic
-from evals.bench.dense import bench_dense, ivf_spec, recall_at_10
+from evals.bench.dense import bench_dense, recall_at_10
 from evals.bench.ingest import BARE, LLAMAINDEX, OURS
 from evals.bench.machine import latency
 from evals.bench.report import check_targets, format_bench
@@ -28,7 +28,7 @@ from evals.bench.results import (
     Tier,
 )
 from evals.bench.synthetic import LookupEmbedder, synthetic_vectors
-from index.store import HNSW_EF_SEARCH, choose_faiss_type
+from index.store import HNSW_EF_SEARCH, choose_faiss_type, ivf_spec
 
 
 def test_sizes_parse_with_units_and_sort() -> None:
@@ -65,7 +65,7 @@ def test_index_type_follows_corpus_size_unless_overridden(monkeypatch: pytest.Mo
 
     assert choose_faiss_type("auto", 100) == "Flat"
     assert choose_faiss_type("auto", 100_000) == "Flat"
-    assert choose_faiss_type("auto", 1_000_000).startswith("HNSW")
+    assert choose_faiss_type("auto", 1_000_000) == "IVF4096,Flat"
     assert choose_faiss_type("IVF1024,Flat", 100) == "IVF1024,Flat"
     monkeypatch.setenv("RAG_FAISS_INDEX", "HNSW32")
     assert choose_faiss_type(Settings().faiss_index, 10) == "HNSW32"
@@ -124,7 +124,7 @@ def _result() -> BenchResult:
     runs = [
         DenseRun(
             index="Flat",
-            param="2 threads",
+            param="1 thread",
             default=True,
             build_seconds=1,
             p50_ms=80,
@@ -206,7 +206,7 @@ def test_report_renders_every_row() -> None:
         "| bundled | 77 |",
         "| 1M | 1,000,000 |",
         f"| HNSW32 * | efSearch {HNSW_EF_SEARCH} |",
-        "| Flat * | 2 threads |",
+        "| Flat * | 1 thread |",
         "`python -m rag --help`",
         "start to first answer",
         "**Targets**",
@@ -227,7 +227,22 @@ def test_dense_comparison_on_real_vectors_with_real_faiss(real_embedder, tmp_pat
     assert flat and all(r.recall_at_10 == 1.0 for r in flat)
     assert {r.index for r in runs} == {"Flat", "HNSW32", ivf_spec(80)}
     assert sum(r.default for r in runs if r.index == "HNSW32") == 1
+    assert [r.param for r in flat if r.default] == ["1 thread"]  # as the product's SearchIndex searches
     assert all(0.0 <= r.recall_at_10 <= 1.0 and r.bytes > 0 for r in runs)
+
+
+def test_synthetic_build_in_a_fresh_interpreter_reports_failure(tmp_path: Path) -> None:
+    from evals.bench.synthetic import build_synthetic_index_apart
+    from rag.settings import Settings
+
+    failed = build_synthetic_index_apart(100, tmp_path / "no-index", tmp_path / "work", Settings(), timeout=300)
+    assert isinstance(failed, str) and failed.startswith("exit status 1")
+
+
+def test_per_passage_line_has_the_indexing_peak() -> None:
+    result = _result()
+    result.tiers[1].build_peak_bytes = 2 * 1024**3
+    assert "1M: 1.0 KB on disk" in format_bench(result) and "at the indexing peak (2.0 GB)" in format_bench(result)
 
 
 @pytest.mark.slow
