@@ -3,7 +3,7 @@
 `RayEmbedder` is an `Embedder`: `Indexer(folder, RayEmbedder(...), chunking)` writes the very same index (manifest,
 FAISS, BM25, SQLite store) as with `SentenceTransformerEmbedder`; only where the model runs changes. Each call cuts
 its texts (and their sentence spans) into blocks of `block_size` and runs them through a Ray Data `map_batches`;
-every block is embedded by a `SentenceTransformerEmbedder` built from the same constructor arguments, so vectors
+every block is embedded by a `SentenceTransformerEmbedder` built from the local one's `config`, so vectors
 are those of the single-process path (cosine >= 0.999: only batch shapes differ).
 
 Why pooled worker tasks rather than an actor pool: Ray Data starts an actor pool for each execution and stops it at
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import DEFAULT_MODEL, SentenceTransformerEmbedder, Span
+from index.embed import SentenceTransformerEmbedder, Span
 
 # In each Ray worker process: (constructor arguments, torch threads) -> its loaded embedder.
 _WORKER_EMBEDDERS: dict[tuple, SentenceTransformerEmbedder] = {}
@@ -93,12 +93,13 @@ def _embed_block(batch: dict[str, np.ndarray], config: dict[str, Any], threads: 
 
 
 class RayEmbedder:
-    """A SentenceTransformerEmbedder whose batch work runs on Ray workers; same arguments, same vectors.
+    """The batch work of `local` (a SentenceTransformerEmbedder; default: the default model) run on Ray workers,
+    each building the same embedder from `local.config`: same vectors.
 
     `workers` caps the concurrent tasks (None: as many as the cluster's CPUs allow), each on `cpus_per_worker` CPUs
     and as many torch threads. `num_cpus` sizes a local Ray started here (ignored with RAY_ADDRESS or a Ray already
-    initialised). Calls of at most `block_size` texts (questions, small updates) run in this process, on a local
-    embedder that also gives `dimension`. With dtype='auto' each worker picks bf16 or float32 for its own CPU, as a
+    initialised). Calls of at most `block_size` texts (questions, small updates) run in this process, on `local`,
+    which also gives `dimension`. With dtype='auto' each worker picks bf16 or float32 for its own CPU, as a
     single machine does; pass an explicit dtype for one precision across a mixed cluster.
     """
 
@@ -106,13 +107,8 @@ class RayEmbedder:
 
     def __init__(
         self,
-        name: str = DEFAULT_MODEL,
+        local: SentenceTransformerEmbedder | None = None,
         *,
-        device: str = "cpu",
-        batch_size: int = 32,
-        dtype: str = "auto",
-        offline: bool = True,
-        query_threads: int = 1,
         workers: int | None = None,
         cpus_per_worker: int = 1,
         block_size: int = 64,
@@ -120,16 +116,9 @@ class RayEmbedder:
     ) -> None:
         if importlib.util.find_spec("ray") is None:  # say so now, not after reading and chunking a whole archive
             raise RuntimeError('RayEmbedder needs Ray: pip install "ray[data]" (the `scale` extra)')
-        self.name = name
-        self.config: dict[str, Any] = {
-            "name": name,
-            "device": device,
-            "batch_size": batch_size,
-            "dtype": dtype,
-            "offline": offline,
-            "query_threads": query_threads,
-        }
-        self.local = SentenceTransformerEmbedder(**self.config)
+        self.local = local or SentenceTransformerEmbedder()
+        self.name = self.local.name
+        self.config: dict[str, Any] = dict(self.local.config)  # each worker builds the same embedder from it
         self.workers = workers
         self.cpus_per_worker = max(1, cpus_per_worker)
         self.block_size = max(1, block_size)

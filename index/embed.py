@@ -110,6 +110,15 @@ class SentenceTransformerEmbedder:
         query_threads: int = 1,
     ) -> None:
         self.name = name
+        # The arguments as given ('auto' unresolved): what another process needs to build the same embedder.
+        self.config: dict[str, object] = {
+            "name": name,
+            "device": device,
+            "batch_size": batch_size,
+            "dtype": dtype,
+            "offline": offline,
+            "query_threads": query_threads,
+        }
         self.device = device
         self.batch_size = batch_size
         self.dtype = resolve_dtype(dtype)

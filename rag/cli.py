@@ -43,14 +43,7 @@ def _indexer(settings, args: argparse.Namespace | None = None):  # noqa: ANN001,
     if getattr(args, "ray", False):
         from index.distributed import RayEmbedder
 
-        embedder = RayEmbedder(
-            settings.embedding_model,
-            batch_size=settings.embedding_batch_size,
-            dtype=settings.embedding_dtype,
-            offline=settings.offline,
-            query_threads=settings.embedding_query_threads,
-            num_cpus=args.ray_cpus,
-        )
+        embedder = RayEmbedder(default_embedder(settings), num_cpus=args.ray_cpus)
     else:
         embedder = default_embedder(settings)
     return Indexer(settings.index_dir, embedder, settings.chunking(), settings.faiss_index)

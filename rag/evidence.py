@@ -235,8 +235,12 @@ def select_evidence(
         return sum(weight[t] for t in question.terms if accepted[t] & token_set) / total
 
     rank_of = {id(c): i for i, c in enumerate(candidates)}
-    known = frozenset(
-        re.sub(r"[’']s$", "", word) for key in keys for n in _NAME.findall(seen[key][0].text) for word in n.split()
+    known = (  # names seen inside sentences; only name and place questions look at them
+        frozenset(
+            re.sub(r"[’']s$", "", word) for key in keys for n in _NAME.findall(seen[key][0].text) for word in n.split()
+        )
+        if question.answer_type in ("person", "place")
+        else frozenset()
     )
     recency = _recency(candidates) if question.time.recent else {}
     scored = []
