@@ -173,7 +173,9 @@ class QuestionInfo(BaseModel):
     quoted: list[str] = []  # phrases the question quotes ('no sane person'): the evidence should hold them
     why: bool = False  # a why/how question, whose answer often runs into the next sentence
     shape: Literal["fact", "timeline", "comparison"] = "fact"  # what the answer should look like
-    focus: list[str] = []  # what a "how many X" question counts: the figure must stand before X ("~kill": near)
+    # What a "how many X" question counts: the figure must stand before X; "~kill": what happened to them, the
+    # event word nearest the figure (alone for "how many people were killed", after X for "soldiers were killed").
+    focus: list[str] = []
     unit: str | None = None  # money / distance / duration: the figure must come in that unit
     exact: bool = False  # "exactly how many": "hundreds" does not answer it
     outcome: bool = False  # asks what came of something ("what did they agree", "was it signed")
@@ -320,10 +322,13 @@ def counted_focus(question: str) -> list[str]:
             heads.append(low)
     if not heads:
         return []
+    # "were wounded" after the noun, else "injured people" before it
+    verbs = [w.lower() for w in rest[:8] + words[: len(words) - len(rest)] if _stem(w.lower()) in HAPPENED]
+    event = [EVENT_MARK + _stem(verbs[0])] if verbs else []
     if set(heads) & _GENERIC_COUNT:
-        verbs = [w.lower() for w in rest[:8] if _stem(w.lower()) in HAPPENED]
-        return [EVENT_MARK + _stem(verbs[0])] if verbs else []
-    return [t for t in tokenize([" ".join(heads)])[0] if t]
+        return event
+    # "how many soldiers were wounded": soldiers counted, and the count must be of the wounded, not the killed
+    return [t for t in tokenize([" ".join(heads)])[0] if t] + event
 
 
 def _stem(word: str) -> str:

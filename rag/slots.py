@@ -105,20 +105,29 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
         return []
     if not question.focus:
         return [words[f] for f in figures]
-    event = question.focus[0].startswith(EVENT_MARK)
-    focus = [f.removeprefix(EVENT_MARK) for f in question.focus]
-    wanted = set(focus).union(*(EQUIVALENTS.get(f, set()) for f in focus))
+    counted = [f for f in question.focus if not f.startswith(EVENT_MARK)]
+    asked_event = [f.removeprefix(EVENT_MARK) for f in question.focus if f.startswith(EVENT_MARK)]
     stems = [_stem(w.lower()) for w in words]
-    heads = [i for i, stem in enumerate(stems) if stem in wanted]
-    events = [i for i, stem in enumerate(stems) if stem in HAPPENED or stem in wanted]
+
+    def positions(focus: list[str]) -> list[int]:
+        wanted = set(focus).union(*(EQUIVALENTS.get(f, set()) for f in focus))
+        return [i for i, stem in enumerate(stems) if stem in wanted]
+
+    heads, event_heads = positions(counted), positions(asked_event)
+    events = sorted(set(event_heads) | {i for i, stem in enumerate(stems) if stem in HAPPENED})
 
     def answers(f: int) -> bool:
-        # "25 Israeli soldiers": the figure stands before what it counts; "killing at least 33": either side,
-        # but "killed 3,544, displaced 1.2 million": 1.2 million goes with "displaced" (ties: the word before).
-        if not event:
-            return any(0 < h - f <= NEAR for h in heads)
-        near = [i for i in events if 0 < abs(i - f) <= NEAR]
-        return bool(near) and min(near, key=lambda i: (abs(i - f), i > f)) in heads
+        # "25 Israeli soldiers": the figure stands before what it counts.
+        if counted and not any(0 < h - f <= NEAR for h in heads):
+            return False
+        if not asked_event:
+            return True
+        # "killing at least 33": the event either side, but "killed 3,544, displaced 1.2 million": 1.2 million
+        # goes with "displaced" (ties: the word before). After a counted noun the event may stand further on
+        # ("25 Israeli soldiers have been killed"), and must be the asked one.
+        reach = NEAR if not counted else 2 * NEAR
+        near = [i for i in events if 0 < abs(i - f) <= reach]
+        return bool(near) and min(near, key=lambda i: (abs(i - f), i > f)) in event_heads
 
     return [words[f] for f in figures if answers(f)]
 

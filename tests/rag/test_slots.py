@@ -13,12 +13,12 @@ from rag.slots import holds_figure, mentions_names, prospective
 @pytest.mark.parametrize(
     ("question", "focus"),
     [
-        ("Exactly how many Hezbollah fighters have been killed?", ["fighter"]),
+        ("Exactly how many Hezbollah fighters have been killed?", ["fighter", "~kill"]),  # and what happened
         ("how many rockets and drones did they fire", ["rocket", "drone"]),
         ("About how many Hezbollah projectiles crossed into Israel?", ["projectil"]),
         ("How many people were killed?", ["~kill"]),  # generic: the figure goes with what happened
         ("How many people did the UN estimate remained?", []),
-        ("how many Hamas fighters died", ["fighter"]),
+        ("how many Hamas fighters died", ["fighter", "~die"]),
         ("hezbolah attacked how many militery bases in haifa", ["base"]),
     ],
 )
@@ -45,6 +45,15 @@ def test_a_generic_count_goes_with_the_event() -> None:
     assert not holds_figure("At least 16 people were killed in the strike.", q)
     children = analyze("How many children were killed in the strike?")
     assert not holds_figure("At least 16 Palestinians were killed, including children, and 32 wounded.", children)
+
+
+def test_a_count_of_people_things_happened_to_must_be_of_that_event() -> None:
+    wounded = analyze("How many Israeli soldiers had been wounded in southern Lebanon?")
+    assert not holds_figure("At least 25 Israeli soldiers have been killed in southern Lebanon.", wounded)
+    assert holds_figure("Israel said 40 Israeli soldiers were wounded in southern Lebanon.", wounded)
+    assert holds_figure("Fighting in southern Lebanon injured 40 Israeli soldiers.", wounded)
+    killed = analyze("How many Israeli soldiers have been killed in southern Lebanon?")
+    assert holds_figure("At least 25 Israeli soldiers have been killed in southern Lebanon.", killed)
 
 
 def test_exactly_rules_out_vague_amounts() -> None:
