@@ -24,6 +24,12 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
+@lru_cache(maxsize=16384)
+def token_set(text: str) -> frozenset[str]:
+    """The distinct tokens of one text, cached: the verifier compares the same sentences many times."""
+    return frozenset(tokenize([text])[0])
+
+
 def build_bm25(texts: Sequence[str]):  # noqa: ANN201 - bm25s.BM25
     """A BM25 index whose document i is texts[i]."""
     import bm25s

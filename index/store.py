@@ -126,7 +126,7 @@ def _merge_vectors(
 # Exact search up to this many passages (p50 ~7 ms at 100k on one core); an IVF index above it. Measured by
 # `python -m rag bench` at 1M passages: HNSW32 (efSearch 128) found 0.76 of the exact top 10, IVF4096 with
 # nprobe 64 0.997 in 1.8 ms.
-EXACT_MAX = 200_000
+EXACT_MAX = 50_000
 HNSW_EF_SEARCH = 128  # HNSW candidates kept per search, for a user who asks for an HNSW index
 IVF_NPROBE = 64  # IVF lists searched per query (recall@10 0.984 at 100k, 0.997 at 1M)
 

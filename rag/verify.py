@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel
 
-from index.lexical import tokenize
+from index.lexical import token_set
 from rag.dates import event_date
 from rag.evidence import AIMED_AT_ASSISTANT
 from rag.timeline import attribution_error, parse_line, source_label
@@ -99,34 +99,34 @@ def check_sentence(claim: str, passages: list[ScoredPassage]) -> tuple[bool, str
     negations = _negations(claim) - _negations(evidence)
     if negations:  # "Lebanon owes nothing" is not what "cost Lebanon $8.5bn" says, though most words match
         return False, f"negation ({', '.join(sorted(negations))}) not in the cited passage"
-    words = set(tokenize([claim])[0]) - {""}
+    words = token_set(claim) - {""}
     if words:
-        held = words & set(tokenize([evidence])[0])
+        held = words & token_set(evidence)
         if len(held) / len(words) < MIN_WORD_SUPPORT:
             return False, "the cited passage does not say this"
     return True, ""
 
 
 def _overlap(claim: str, passage: ScoredPassage) -> int:
-    return len(set(tokenize([claim])[0]) & set(tokenize([passage.passage.text])[0]))
+    return len(token_set(claim) & token_set(passage.passage.text))
 
 
 def best_quote(claim: str, passage: ScoredPassage) -> list[Sentence]:
     """The sentence of the passage that shares most with the claim (and the next one if it adds to it)."""
-    words = set(tokenize([claim])[0])
+    words = token_set(claim)
     numbers = _numbers(claim)
     sentences = [s for s in passage.passage.sentences if not AIMED_AT_ASSISTANT.search(s.text)] or [
         passage.passage.sentences[0]
     ]
     scored = [
-        (len(words & set(tokenize([s.text])[0])) + 2 * len(numbers & _numbers(s.text)), i)
+        (len(words & token_set(s.text)) + 2 * len(numbers & _numbers(s.text)), i)
         for i, s in enumerate(sentences)
     ]
     best_score, best = max(scored, key=lambda x: (x[0], -x[1]))
     chosen = [sentences[best]]
     if best + 1 < len(sentences):
-        covered = set(tokenize([sentences[best].text])[0])
-        extra = (words - covered) & set(tokenize([sentences[best + 1].text])[0])
+        covered = token_set(sentences[best].text)
+        extra = (words - covered) & token_set(sentences[best + 1].text)
         if len(extra) >= 2:
             chosen.append(sentences[best + 1])
     return chosen

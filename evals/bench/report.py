@@ -158,6 +158,7 @@ def _cold_start(result: BenchResult) -> list[str]:
         f"| `python -c 'import rag'` | {c.import_rag_s:.2f} |",
         f"| `python -m rag --help` | {c.help_s:.2f} |",
         f"| start to first answer, bundled corpus ({parts}) | {c.first_answer_s:.2f} |",
+        f"| start to process exit, same runs (interpreter teardown included) | {c.exit_s:.2f} |",
         "",
         "Heavy libraries loaded by `import rag` or `--help`: " + (", ".join(c.heavy_loaded) or "none") + ".",
     ]

@@ -97,7 +97,8 @@ class ColdStart(BaseModel):
     import_rag_s: float
     help_s: float
     heavy_loaded: list[str] = Field(description="heavy modules that `import rag` or `--help` loaded (want none)")
-    first_answer_s: float = Field(description="interpreter start + import + Assistant.load + first answer")
+    first_answer_s: float = Field(description="process start to the first answer: interpreter, import, load, answer")
+    exit_s: float = Field(0.0, description="process start to exit of the same run (teardown included)")
     breakdown: dict[str, float] = Field(default_factory=dict)
 
 

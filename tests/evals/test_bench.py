@@ -64,7 +64,8 @@ def test_index_type_follows_corpus_size_unless_overridden(monkeypatch: pytest.Mo
     from rag.settings import Settings
 
     assert choose_faiss_type("auto", 100) == "Flat"
-    assert choose_faiss_type("auto", 100_000) == "Flat"
+    assert choose_faiss_type("auto", 50_000) == "Flat"
+    assert choose_faiss_type("auto", 100_000) == "IVF1024,Flat"
     assert choose_faiss_type("auto", 1_000_000) == "IVF4096,Flat"
     assert choose_faiss_type("IVF1024,Flat", 100) == "IVF1024,Flat"
     monkeypatch.setenv("RAG_FAISS_INDEX", "HNSW32")
