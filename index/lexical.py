@@ -25,6 +25,13 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
 
 
 @lru_cache(maxsize=16384)
+def stem(word: str) -> str:
+    """One word as the index holds it (lower-cased, stemmed), or "" for a stop word."""
+    tokens = tokenize([word.lower()])[0]
+    return tokens[0] if tokens else ""
+
+
+@lru_cache(maxsize=16384)
 def token_set(text: str) -> frozenset[str]:
     """The distinct tokens of one text, cached: the verifier compares the same sentences many times."""
     return frozenset(tokenize([text])[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from functools import lru_cache
 
 from pydantic import BaseModel
 
@@ -145,17 +146,22 @@ def event_date(sentence: str, published: date | None) -> tuple[date, str] | None
 AHEAD_MONTHS = 2  # a month without a year this far after a report's own may be coming ("the Nov. 5 election")
 
 
-def mentioned_spans(text: str, published: date, month: int) -> list[tuple[date, date]]:
-    """The spans of `month` a passage speaks of: "Sept. 27", "27 September 2024", "late September"; a month
-    without a year is the latest one on or before the report's date, or one of the next AHEAD_MONTHS."""
+@lru_cache(maxsize=12)
+def _month_pattern(month: int) -> re.Pattern[str]:
     name = date(2000, month, 1).strftime("%B")
-    pattern = re.compile(
+    return re.compile(
         rf"(?:\b(?P<part>early|mid|late|end of|beginning of|start of)[\s-]+)?(?:\b(?P<day1>\d{{1,2}})\s+)?"
         rf"\b{name[:3]}[a-z]*\.?(?:\s+(?P<day2>\d{{1,2}})\b)?(?:,?\s+(?P<year>(?:19|20)\d\d))?",
         re.I if month != 5 else 0,
     )
+
+
+@lru_cache(maxsize=16384)
+def mentioned_spans(text: str, published: date, month: int) -> tuple[tuple[date, date], ...]:
+    """The spans of `month` a passage speaks of: "Sept. 27", "27 September 2024", "late September"; a month
+    without a year is the latest one on or before the report's date, or one of the next AHEAD_MONTHS."""
     spans = []
-    for m in pattern.finditer(text):
+    for m in _month_pattern(month).finditer(text):
         if month == 5 and not (m.group("day1") or m.group("day2") or m.group("year")):
             continue  # the verb "may"
         if m.group("year"):
@@ -173,7 +179,7 @@ def mentioned_spans(text: str, published: date, month: int) -> list[tuple[date, 
                 spans.append(third_of_month(date(year, month, 1), last_day, m.group("part").lower()))
             else:
                 spans.append((date(year, month, 1), date(year, month, last_day)))
-    return spans
+    return tuple(spans)
 
 
 def mentions_scope(text: str, published: date | None, scope: DateScope) -> bool:

@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from index.lexical import idf_table, tokenize, unseen_idf
+from index.lexical import idf_table, token_set, unseen_idf
 from index.store import Snapshot
 from rag.dates import DateScope, mentions_scope
 from rag.question import EQUIVALENTS, AnswerType, QuestionInfo
@@ -223,7 +223,7 @@ def select_evidence(
         return EvidenceSet(passages=[], sentences=[], missing_terms=list(question.terms), window_coverage=0.0)
     vectors = snapshot.sentence_vectors_for(keys)
     dense = vectors @ query_vector.astype(np.float32)
-    tokens = tokenize([seen[k][0].text for k in keys])
+    tokens = [token_set(seen[k][0].text) for k in keys]
     vocabulary = {t for sentence_tokens in tokens for t in sentence_tokens}
     matched = _match_terms(question.terms, vocabulary, corpus_idf)
     weight = {t: corpus_idf.get(matched[t] or t, unseen) for t in question.terms}
@@ -324,11 +324,11 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         question.why or (question.answer_type != "open" and not best.typed and following.typed)
     ):
         chosen.append(following)
-    covered = set(tokenize([" ".join(e.sentence.text for e in chosen)])[0])
+    covered = set().union(*(token_set(e.sentence.text) for e in chosen))
     for e in ranked:
         if len(chosen) >= MAX_SENTENCES or e.score < best.score - CLOSE:
             break
-        words = set(tokenize([e.sentence.text])[0])
+        words = token_set(e.sentence.text)
         if e is best or len(words - covered) < 3 or e.coverage < SWAP_COVERAGE * best.coverage:
             continue
         chosen.append(e)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from index.lexical import tokenize
+from index.lexical import stem, tokenize
 from rag.dates import TimeReference, find_time_references, strip_spans
 
 AnswerType = Literal["number", "date", "person", "place", "open"]
@@ -160,8 +160,8 @@ HAPPENED = set(tokenize([" ".join(_EQUIVALENT_WORDS[:3]) + " abducted kidnapped 
 EQUIVALENTS: dict[str, set[str]] = {}
 for _group in _EQUIVALENT_WORDS:
     _stems = set(tokenize([_group])[0]) - {""}
-    for _stem in _stems:
-        EQUIVALENTS.setdefault(_stem, set()).update(_stems)
+    for _word in _stems:
+        EQUIVALENTS.setdefault(_word, set()).update(_stems)
 
 
 class QuestionInfo(BaseModel):
@@ -323,17 +323,12 @@ def counted_focus(question: str) -> list[str]:
     if not heads:
         return []
     # "were wounded" after the noun, else "injured people" before it
-    verbs = [w.lower() for w in rest[:8] + words[: len(words) - len(rest)] if _stem(w.lower()) in HAPPENED]
-    event = [EVENT_MARK + _stem(verbs[0])] if verbs else []
+    verbs = [w.lower() for w in rest[:8] + words[: len(words) - len(rest)] if stem(w.lower()) in HAPPENED]
+    event = [EVENT_MARK + stem(verbs[0])] if verbs else []
     if set(heads) & _GENERIC_COUNT:
         return event
     # "how many soldiers were wounded": soldiers counted, and the count must be of the wounded, not the killed
     return [t for t in tokenize([" ".join(heads)])[0] if t] + event
-
-
-def _stem(word: str) -> str:
-    tokens = tokenize([word])[0]
-    return tokens[0] if tokens else ""
 
 
 _CAPITALISED = re.compile(r"(?<!^)(?<![.?!] )\b([A-Z][\w’'.\-]*[\w])")

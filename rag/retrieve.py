@@ -6,7 +6,7 @@ import numpy as np
 
 from index.embed import Embedder
 from index.lexical import corrected_terms, search_bm25
-from index.store import Snapshot
+from index.store import IVF_NPROBE, Snapshot
 from rag.types import Filters, ScoredPassage
 
 
@@ -25,7 +25,7 @@ def dense_search(
         if "HNSW" in snapshot.manifest.faiss_index:
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, k))
         elif "IVF" in snapshot.manifest.faiss_index:
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=32)
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=IVF_NPROBE)
         else:
             params = faiss.SearchParameters(sel=selector)
     scores, ids = snapshot.dense.search(query_vector.reshape(1, -1).astype(np.float32), k, params=params)
@@ -66,15 +66,15 @@ class HybridRetriever:
             if len(allowed) == 0:
                 return []
         pool = max(self.candidates, k) * (3 if per_article else 1)
-        if query_vector is None:
-            query_vector = self.embedder.embed([question])[0]
-        dense = dense_search(snapshot, query_vector, pool, allowed)
         mask = None
         if allowed is not None:
             mask = np.zeros(len(snapshot), dtype=np.float32)
             mask[allowed] = 1.0
         lexical_query = " ".join([question, *corrected_terms(snapshot.bm25, question)])
         lexical = search_bm25(snapshot.bm25, lexical_query, pool, mask) if snapshot.bm25 is not None else []
+        if query_vector is None:
+            query_vector = self.embedder.embed([question])[0]
+        dense = dense_search(snapshot, query_vector, pool, allowed)
         fused = fuse([dense, lexical], self.rrf_k)
         fused = _spread(fused, k, per_article, [p for p, _ in fused], snapshot) if per_article else fused[:k]
 

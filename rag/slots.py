@@ -4,9 +4,8 @@ to the thing counted; an outcome must be reported as having happened, not as pla
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from index.lexical import tokenize
+from index.lexical import stem
 from rag.question import EQUIVALENTS, EVENT_MARK, HAPPENED, QuestionInfo
 
 NEAR = 4  # words between a figure and what it counts ("25 Israeli soldiers", "killed at least 33")
@@ -67,17 +66,14 @@ _PROSPECTIVE = re.compile(
 )
 
 
-@lru_cache(maxsize=4096)
-def _stem(word: str) -> str:
-    tokens = tokenize([word])[0]
-    return tokens[0] if tokens else ""
+_DIGIT = re.compile(r"\d")
 
 
 def _is_figure(word: str, exact: bool) -> bool:
     word = word.lower().strip("$£€%")
     if word in _VAGUE:
         return not exact
-    return any(c.isdigit() for c in word) or word in _NUMBER_WORDS
+    return bool(_DIGIT.search(word)) or word in _NUMBER_WORDS
 
 
 def _partitive(words: list[str], i: int) -> bool:
@@ -107,7 +103,7 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
         return [words[f] for f in figures]
     counted = [f for f in question.focus if not f.startswith(EVENT_MARK)]
     asked_event = [f.removeprefix(EVENT_MARK) for f in question.focus if f.startswith(EVENT_MARK)]
-    stems = [_stem(w.lower()) for w in words]
+    stems = [stem(w.lower()) for w in words]
 
     def positions(focus: list[str]) -> list[int]:
         wanted = set(focus).union(*(EQUIVALENTS.get(f, set()) for f in focus))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from index.lexical import tokenize
+from index.lexical import token_set
 from rag.evidence import EvidenceSentence, EvidenceSet, in_span
 from rag.question import QuestionInfo
 from rag.types import ArticleInfo
@@ -59,11 +59,11 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
         top = group[0]
         if top is not sentences[0] and (top.score < best - ARTICLE_SPREAD or not _relevant(top)):
             continue
-        chosen, covered = [top], set(tokenize([top.sentence.text])[0])
+        chosen, covered = [top], set(token_set(top.sentence.text))
         for e in group[1:]:
             if len(chosen) >= PER_ARTICLE or e.score < top.score - LINE_SPREAD:
                 break
-            words = set(tokenize([e.sentence.text])[0])
+            words = token_set(e.sentence.text)
             if _relevant(e) and len(words - covered) >= 3:
                 chosen.append(e)
                 covered |= words

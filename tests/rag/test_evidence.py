@@ -65,4 +65,4 @@ def test_shorthand_and_question_words() -> None:
 def test_a_month_soon_after_a_report_may_be_ahead_of_it() -> None:
     spans = mentioned_spans("the Nov. 5 election", date(2024, 10, 22), 11)
     assert (date(2024, 11, 5), date(2024, 11, 5)) in spans and (date(2023, 11, 5), date(2023, 11, 5)) in spans
-    assert mentioned_spans("in June", date(2024, 10, 22), 6) == [(date(2024, 6, 1), date(2024, 6, 30))]
+    assert mentioned_spans("in June", date(2024, 10, 22), 6) == ((date(2024, 6, 1), date(2024, 6, 30)),)
