@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -82,7 +83,12 @@ class EvidenceSet(BaseModel):
 
 
 def has_answer_type(
-    text: str, kind: AnswerType, question: QuestionInfo, context: str = "", known: frozenset[str] = frozenset()
+    text: str,
+    kind: AnswerType,
+    question: QuestionInfo,
+    context: str = "",
+    known: frozenset[str] = frozenset(),
+    surnames: frozenset[str] = frozenset(),
 ) -> bool:
     """Does the text hold a number / date / name / place that the question does not already state? `known` are
     words seen capitalised inside sentences: a sentence's first words count as a name when they are among them
@@ -94,19 +100,55 @@ def has_answer_type(
         return any(m.group(0).lower() not in asked for m in _DATE.finditer(text))
     if kind in ("person", "place"):
         asked_words = set(re.findall(r"\w+", asked))
-        found = _NAME.findall(text)
         first = _FIRST_NAME.match(text)
-        if first and first.group(1).split()[0] in known:
-            found.append(first.group(1))
-        names = [re.sub(r"[’']s\b", "", n) for n in found if not _DATE.fullmatch(n)]
-        new = [n for n in names if _head(n).lower() not in asked_words]
-        if kind == "person":  # "Al Qahera News TV", "Bekaa Valley": an outlet or a place is nobody
-            new = [n for n in new if n.split()[-1].lower() not in _KIND_WORDS - _TITLES]
-        if question.wants_name:  # "what is the name of ...": a name in full, not a nationality ("Israeli")
-            new = [n for n in new if len(n.split()) >= 2 and not _DEMONYM.search(n.split()[0])]
+        opening = [first.group(1)] if first and first.group(1).split()[0] in known else []
         # "according to the health ministry", "two Egyptian security sources told Reuters": a source, unnamed
-        return bool(new) or (kind == "person" and any(w not in asked_words for w in _attributed(text)))
+        return bool(answer_names(text, kind, question, opening, surnames)) or (
+            kind == "person" and not question.wants_person and any(w not in asked_words for w in _attributed(text))
+        )
     return True
+
+
+def answer_names(
+    text: str,
+    kind: AnswerType,
+    question: QuestionInfo,
+    extra: Sequence[str] = (),
+    surnames: frozenset[str] = frozenset(),
+) -> list[str]:
+    """The names inside the text (and `extra` ones) that could answer a person or place question."""
+    asked_words = set(re.findall(r"\w+", question.text.lower()))
+    names = [re.sub(r"[’']s\b", "", n) for n in [*_NAME.findall(text), *extra] if not _DATE.fullmatch(n)]
+    return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
+
+
+def fits_kind(name: str, kind: AnswerType, question: QuestionInfo, surnames: frozenset[str] = frozenset()) -> bool:
+    """Can this name be the answer's kind? For a person not an outlet or a place; for a role only a person
+    holds ("which commander") not a lone word unless it is a known surname (`surnames`: last words of full
+    names seen); for "what is the name of" a name in full, not a nationality."""
+    words = name.split()
+    if kind == "person" and words[-1].lower() in _KIND_WORDS - _TITLES:  # "Al Qahera News TV", "Bekaa Valley"
+        return False
+    if question.wants_person and not ((len(words) >= 2 or name in surnames) and not _DEMONYM.search(words[0])):
+        return False  # "Hezbollah", "Israel": a group or a country holds no office
+    return not question.wants_name or (len(words) >= 2 and not _DEMONYM.search(words[0]))
+
+
+def full_name_surnames(texts: list[str]) -> frozenset[str]:
+    """Last words of the names of two or more words in the texts ("Amos Hochstein" -> Hochstein), leaving out
+    places and kinds ("Bekaa Valley") and names led by a nationality or a hyphenated word ("Iran-backed Hezbollah")."""
+    found = set()
+    for text in texts:
+        for name in _NAME.findall(text):
+            words = re.sub(r"[’']s\b", "", name).split()
+            if (
+                len(words) >= 2
+                and "-" not in words[0]
+                and not _DEMONYM.search(words[0])
+                and words[-1].lower() not in _KIND_WORDS
+            ):
+                found.add(words[-1])
+    return frozenset(found)
 
 
 # Words that say what kind of thing a name is; the word before says which one ("Litani River", "Prime Minister").
@@ -242,6 +284,7 @@ def select_evidence(
         if question.answer_type in ("person", "place")
         else frozenset()
     )
+    surnames = full_name_surnames([seen[key][0].text for key in keys]) if question.wants_person else frozenset()
     recency = _recency(candidates) if question.time.recent else {}
     scored = []
     for i, key in enumerate(keys):
@@ -249,7 +292,7 @@ def select_evidence(
         cov = coverage(set(tokens[i]))
         context = _previous(sentence, source)
         typed = question.answer_type != "open" and has_answer_type(
-            sentence.text, question.answer_type, question, context, known
+            sentence.text, question.answer_type, question, context, known, surnames
         )
         prior = 1.0 / (1.0 + rank_of[id(source)])
         quoted = any(_norm(q) in _norm(sentence.text) for q in question.quoted)

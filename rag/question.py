@@ -17,12 +17,22 @@ _PLACES = (
     r"(city|cities|town|village|country|countries|place|area|region|camp|river|capital|border|building|hospital"
     r"|school|site|base|facility|street|suburb|province|territory|state|nation)s?"
 )
+# A wh-phrase naming a role only a person holds: "which Lebanese politician", "who was the Hezbollah commander".
+_ROLES = (
+    r"(official|leader|minister|envoy|president|spokes(man|woman|person)|man|woman|person|commander|chief|general"
+    r"|secretary|diplomat|negotiator|mediator|politician|speaker|ambassador|director|premier|king|prince)s?"
+)
+_PERSON_ROLE = re.compile(
+    rf"\b(which|what) ([\w’'-]+ ){{0,2}}{_ROLES}\b"
+    rf"|\b(who (is|was|are|were)|names? of) (the |a |an )?([\w’'-]+ ){{0,3}}{_ROLES}\b",
+    re.I,
+)
 _WANTS_NAME = re.compile(r"\b(what|which) (is|was|are|were) the names? of\b|\bname (the|of)\b", re.I)
 _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "number",
         re.compile(
-            r"\bhow (many|much|far|long|old|big|large|often)\b"
+            r"\bhow (many|much|far|long|old|big|large|often)\b|\b(what|which) (time ?frame|timescale)\b"
             r"|\b(what|which) (number|percentage|share|proportion|figure|amount|sum|toll|count|total|tally)\b"
             r"|\b(death toll|casualty figure|vote count)\b|\bwhat\b.{0,60}\b(cost|costs|price|worth|spend|spent)\b",
             re.I,
@@ -180,6 +190,7 @@ class QuestionInfo(BaseModel):
     exact: bool = False  # "exactly how many": "hundreds" does not answer it
     outcome: bool = False  # asks what came of something ("what did they agree", "was it signed")
     wants_name: bool = False  # "what is the name of ...": only a name in full answers it
+    wants_person: bool = False  # "which official", "who was the commander": a person, not a group or a country
     names: list[str] = []  # places, people, groups the question names (lower case), attributions left out
 
 
@@ -285,7 +296,10 @@ _UNITS = {
         re.I,
     ),
     "distance": re.compile(r"\bhow (far|close)\b|\b(what|which) distance\b", re.I),
-    "duration": re.compile(r"\bhow long\b|\bfor how many (days|weeks|months|years|hours)\b", re.I),
+    "duration": re.compile(
+        r"\bhow long\b|\bfor how many (days|weeks|months|years|hours)\b|\b(time ?frame|timescale)\b",
+        re.I,
+    ),
 }
 _EXACT = re.compile(r"\b(exact(ly)?|precise(ly)?|specific (number|figure|count|total))\b", re.I)
 # The question asks what came of something: its outcome, not its plan.
@@ -374,6 +388,7 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
         outcome=kind in ("open", "date") and bool(_OUTCOME.search(question)),
         names=named(undated),
         wants_name=bool(_WANTS_NAME.search(question)),
+        wants_person=kind == "person" and bool(_PERSON_ROLE.search(question)),
     )
 
 

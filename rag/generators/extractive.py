@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
+from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences, fits_kind
 from rag.question import QuestionInfo
 from rag.slots import matching_figures
 from rag.timeline import date_label, select_dated, source_label
@@ -42,7 +42,11 @@ def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> st
         return found[0] if len(found) == 1 else None
     if question.answer_type in ("person", "place"):
         asked_words = set(re.findall(r"\w+", asked))
-        names = [n for n in _NAME_PHRASE.findall(sentence) if not set(re.findall(r"\w+", n.lower())) & asked_words]
+        names = [
+            n
+            for n in _NAME_PHRASE.findall(sentence)
+            if not set(re.findall(r"\w+", n.lower())) & asked_words and fits_kind(n, question.answer_type, question)
+        ]
         return names[0] if len(names) == 1 else None
     return None
 

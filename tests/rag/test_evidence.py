@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from rag.dates import mentioned_spans
-from rag.evidence import has_answer_type
+from rag.evidence import full_name_surnames, has_answer_type
 from rag.question import analyze, answer_type, expand_shorthand
 from rag.slots import holds_figure
 
@@ -66,3 +66,22 @@ def test_a_month_soon_after_a_report_may_be_ahead_of_it() -> None:
     spans = mentioned_spans("the Nov. 5 election", date(2024, 10, 22), 11)
     assert (date(2024, 11, 5), date(2024, 11, 5)) in spans and (date(2023, 11, 5), date(2023, 11, 5)) in spans
     assert mentioned_spans("in June", date(2024, 10, 22), 6) == ((date(2024, 6, 1), date(2024, 6, 30)),)
+
+
+def test_a_role_only_a_person_holds_needs_a_person() -> None:
+    commander = analyze("Who was the Hezbollah commander killed in Beirut?")
+    assert commander.wants_person and not analyze("Which group claimed the attack?").wants_person
+    country = "Israel launched strikes across southern Lebanon, as the militant group avenged one of its commanders."
+    assert not has_answer_type(country, "person", commander)
+    assert has_answer_type("Israel killed Fouad Shukur in Beirut last month.", "person", commander)
+    # a surname alone is a person when the candidates name that person in full elsewhere
+    surnames = full_name_surnames(["US envoy Amos Hochstein arrived.", "Iran-backed Hezbollah fired rockets."])
+    assert surnames == frozenset({"Hochstein"})
+    assert has_answer_type("Talks went on, Hochstein said.", "person", commander, surnames=surnames)
+    assert not has_answer_type("Talks went on, Hezbollah said.", "person", commander, surnames=surnames)
+
+
+def test_a_time_frame_is_a_duration() -> None:
+    info = analyze("Within what time frame did Israel plan to pause fighting in Gaza?")
+    assert (info.answer_type, info.unit) == ("number", "duration")
+    assert holds_figure("Israel plans to pause wide-scale fighting in Gaza in the next five weeks.", info)
