@@ -14,11 +14,12 @@ from rag.evidence import EvidenceSentence, EvidenceSet, in_span
 from rag.question import QuestionInfo
 from rag.types import ArticleInfo
 
-# Calibrated on both gold sets (bundled, heldout): reaching every report raised needed-articles-cited from
-# 0.71 to 0.93 without costing single-fact accuracy.
-PER_ARTICLE = 3  # statements taken from one report at most
+# Calibrated on the gold sets: reaching every report raised needed-articles-cited from 0.71 to 0.93 without
+# costing single-fact accuracy; up to 4 statements a report, within 0.3 of its first, raised facts-in-order
+# (bundled 0.43 -> 0.52, heldout 0.56 -> 0.63, fresh2 0.45 -> 0.50) for 0.01 of evidence-holding citations.
+PER_ARTICLE = 4  # statements taken from one report at most
 ARTICLE_SPREAD = 0.6  # a report joins if its best statement is within this of the best
-LINE_SPREAD = 0.2  # a report's second statement: this close to its first
+LINE_SPREAD = 0.3  # a report's second statement: this close to its first
 MIN_COVERAGE = 0.25  # a statement holds this share of the question's term weight...
 MIN_DENSE = 0.45  # ... or is this close to it in meaning
 
