@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
-from index.lexical import search_bm25
+from index.lexical import search_bm25, stem, tokenize
 from index.store import Snapshot
 from rag.dates import DateScope, mentioned_spans
 from rag.evidence import EvidenceSet, answer_lead, answer_sentences
-from rag.question import QuestionInfo
+from rag.question import EQUIVALENTS, QuestionInfo
 from rag.slots import prospective
 
 # Calibrated on the gold set (evals/gold/bundled.jsonl): see `python -m rag eval`.
@@ -70,6 +71,33 @@ def out_of_range(question: QuestionInfo, snapshot: Snapshot) -> str | None:
     return f"The articles don't cover {asked}: they were published {_dates_text(published)}."
 
 
+ECHO_BEFORE, ECHO_AFTER = 3, 4  # words either side of the asked noun that would say which it is
+# Words that say nothing about which: "although with some comments", "several other conditions".
+_UNSPECIFIC = {
+    *("although", "though", "while", "also", "however", "still", "yet", "even", "just", "only", "own", "some"),
+    *("several", "many", "other", "various", "certain", "unspecified", "further", "more", "few", "new", "its"),
+}
+
+
+def echoes(text: str, question: QuestionInfo) -> bool:
+    """Does the text name the thing a "which/what <noun>" question asks about only in the question's own words
+    ("Hamas rejecting new Israeli conditions put forward in Cairo" for "what new conditions did Israel put
+    forward in Cairo?")? Every mention's neighbours must then be words of the question."""
+    asked = set(tokenize([question.text])[0])
+    asked |= set().union(*(EQUIVALENTS.get(t, set()) for t in asked))
+    wanted = {question.asked_thing} | EQUIVALENTS.get(question.asked_thing, set())
+    mentioned = False
+    words = re.findall(r"[\w’'-]+", text)
+    for i, word in enumerate(words):
+        if stem(word) not in wanted:
+            continue
+        mentioned = True
+        around = words[max(0, i - ECHO_BEFORE) : i] + words[i + 1 : i + 1 + ECHO_AFTER]
+        if any(stem(w) and stem(w) not in asked and w.lower() not in _UNSPECIFIC for w in around):
+            return False
+    return mentioned
+
+
 def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
     """A reason to abstain when the best evidence does not address the question."""
     if not evidence.sentences:
@@ -86,6 +114,8 @@ def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
     if question.answer_type != "open" and not any(e.typed for e in lead):
         what = "figure" if question.answer_type == "number" else question.answer_type
         return f"The closest passages give no {what} that answers the question."
+    if question.asked_thing and lead and echoes(lead[0].sentence.text, question):
+        return "The closest passage mentions what the question asks about but does not say which or what it is."
     if question.outcome:
         addressing = [e for e in evidence.sentences[:TYPED_DEPTH] if e.coverage >= OUTCOME_COVERAGE]
         if addressing and all(prospective(e.sentence.text) for e in addressing):

@@ -191,6 +191,7 @@ class QuestionInfo(BaseModel):
     outcome: bool = False  # asks what came of something ("what did they agree", "was it signed")
     wants_name: bool = False  # "what is the name of ...": only a name in full answers it
     wants_person: bool = False  # "which official", "who was the commander": a person, not a group or a country
+    asked_thing: str = ""  # the stemmed noun of a "which/what <noun>" phrase: "what new conditions did" -> condit
     names: list[str] = []  # places, people, groups the question names (lower case), attributions left out
 
 
@@ -364,6 +365,27 @@ def answer_unit(question: str) -> str | None:
     return next((unit for unit, pattern in _UNITS.items() if pattern.search(question)), None)
 
 
+# "what specific new conditions did ...", "which five military bases in Haifa ...", "what was the target of ..."
+_WH_NOUN = re.compile(
+    r"\b(?:what|which)\s+(?:(?:is|was|are|were)\s+the\s+)?(?!(?:did|does|do|is|was|were|are|has|have|had)\b)"
+    r"(?P<phrase>(?:[\w’'-]+\s+){0,3}?[\w’'-]+?)"
+    r"\s+(?:did|does|do|is|was|were|are|has|have|had|will|would|could|can|in|of|on|at|for|from|by|with|that)\b",
+    re.I,
+)
+_NOT_THINGS = {"kind", "type", "sort", "happen", "happened", "time", "way", "role", "reason", "extent"}
+
+
+def asked_thing(question: str) -> str:
+    """The stemmed noun a "which/what <noun>" question asks to be identified, or "" if there is none."""
+    m = _WH_NOUN.search(question)
+    if not m:
+        return ""
+    word = m.group("phrase").split()[-1].lower()
+    if word in _NOT_THINGS or word in _FRAME_WORDS:
+        return ""
+    return stem(word)
+
+
 def analyze(question: str, reference: date | None = None) -> QuestionInfo:
     """The question's answer type, key terms and time references (months without a year are
     read relative to `reference`, normally the newest article's date)."""
@@ -389,6 +411,7 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
         names=named(undated),
         wants_name=bool(_WANTS_NAME.search(question)),
         wants_person=kind == "person" and bool(_PERSON_ROLE.search(question)),
+        asked_thing=asked_thing(undated),
     )
 
 

@@ -56,6 +56,11 @@ def test_near_misses_are_abstained_with_the_reason(assistant) -> None:  # noqa: 
     assert elsewhere.abstained  # the articles count those killed in southern Lebanon
     planned = assistant.ask("What did David Barnea and William Burns agree when they met in Doha?")
     assert planned.abstained and "planned" in planned.text
+    # the passage names the comments only as "some comments": it does not say which
+    echo = assistant.ask("What comments did Hezbollah attach when it agreed to the text of the US ceasefire proposal?")
+    assert echo.abstained and "does not say which" in echo.text
+    said = assistant.ask("What 'two tracks' did Naim Qassem say Hezbollah was working on?")
+    assert not said.abstained
 
 
 def test_absurd_questions_get_a_reply_not_a_traceback(assistant) -> None:  # noqa: ANN001

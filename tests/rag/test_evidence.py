@@ -85,3 +85,19 @@ def test_a_time_frame_is_a_duration() -> None:
     info = analyze("Within what time frame did Israel plan to pause fighting in Gaza?")
     assert (info.answer_type, info.unit) == ("number", "duration")
     assert holds_figure("Israel plans to pause wide-scale fighting in Gaza in the next five weeks.", info)
+
+
+def test_the_thing_a_which_question_asks_to_identify() -> None:
+    assert analyze("What specific new conditions did Israel put forward in Cairo?").asked_thing == "condit"
+    assert analyze("Which five military bases in Haifa did Hezbollah attack?").asked_thing == "base"
+    assert analyze("What did the US veto at the UN?").asked_thing == ""
+    assert analyze("What kind of government does Netanyahu run?").asked_thing == ""
+
+
+def test_a_sentence_that_names_the_asked_thing_only_in_the_question_words_echoes_it() -> None:
+    from rag.abstain import echoes
+
+    q = analyze("Which five military bases in Haifa did Hezbollah attack?")
+    assert echoes("Hezbollah launched missiles at Tel Aviv and attacked five military bases in Haifa.", q)
+    assert not echoes("Hezbollah attacked five bases in Haifa, including the Stella Maris naval base.", q)
+    assert not echoes("Hezbollah fired rockets at Haifa.", q)  # not mentioned: another check's business
