@@ -257,9 +257,18 @@ _COMPARISON = re.compile(
 )
 
 
+# "What happened in June 2024?", "what did Israel do in Lebanon in September?": a period's events, not one fact.
+_HAPPENINGS = re.compile(
+    r"\bwhat (happened|took place|went on|occurred|events|developments)\b"
+    r"|\bwhat (did|has|have|had) .{1,40}\b(do|done)\b",
+    re.I,
+)
+
+
 def answer_shape(question: str, time: TimeReference) -> Literal["fact", "timeline", "comparison"]:
-    """A change over time or a sequence wants a dated list; two periods or reports side by side, a comparison."""
-    if _TIMELINE.search(question):
+    """A change over time, a sequence or a period's events want a dated list; two periods or reports side by
+    side, a comparison."""
+    if _TIMELINE.search(question) or (time.scopes and _HAPPENINGS.search(question)):
         return "timeline"
     if _COMPARISON.search(question) or len(time.scopes) >= 2:
         return "comparison"

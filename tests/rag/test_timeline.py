@@ -56,6 +56,9 @@ def test_question_shapes_and_time_scopes() -> None:
     ]
     assert analyze("Compare the Gaza death toll in the two reports").shape == "comparison"
     assert analyze("How far back does Israel want Hezbollah pushed?").shape == "fact"
+    # a period's events are a dated list; without a period "what happened" is one fact
+    assert analyze("What did Israel do in Lebanon in September 2024?").shape == "timeline"
+    assert analyze("What happened to the talks?").shape == "fact"
 
 
 def test_latest_prefers_the_newest_report(assistant) -> None:  # noqa: ANN001
