@@ -9,7 +9,7 @@ import unicodedata
 from collections import Counter
 
 from index.lexical import tokenize
-from rag.timeline import parse_line
+from rag.timeline import date_label, parse_line
 from rag.types import Answer, ScoredPassage
 from rag.verify import MARKER, split_answer
 
@@ -116,6 +116,19 @@ def fact_scores(answer: Answer, facts: list[str], article_ids: list[str]) -> dic
         "facts_in_order": float(len(found) == len(facts) and found == sorted(found)),
         "articles_cited": len(cited & set(article_ids)) / len(article_ids) if article_ids else None,
     }
+
+
+def misdated_statements(answer: Answer) -> int:
+    """Dated answer lines ("- 24 October 2024, Reuters: ... [1]") whose date is not the publication date of
+    any report they cite: a statement attributed to the wrong date. Must be 0."""
+    published = {c.marker: date_label(c.published) for c in answer.citations}
+    wrong = 0
+    for claim in split_answer(answer.text):
+        dated = parse_line(MARKER.sub("", claim).strip())
+        refs = [int(n) for group in MARKER.findall(claim) for n in re.split(r"\s*,\s*", group)]
+        if dated and refs and not any(published.get(r) == dated[0] for r in refs):
+            wrong += 1
+    return wrong
 
 
 def mean(values: list[float | None]) -> float | None:

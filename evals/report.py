@@ -25,6 +25,7 @@ HEADLINE = [
     "latency_p50",
     "latency_p95",
     "dangling_markers",
+    "misdated_statements",
 ]
 JUDGE_NOTE = "Citation judge: lexical (numbers and names of a statement in its cited quotes, >= 70% of its words)."
 

@@ -21,6 +21,7 @@ from evals.metrics import (
     contains_answer,
     fact_scores,
     mean,
+    misdated_statements,
     percentile,
     retrieval_scores,
     token_f1,
@@ -63,6 +64,7 @@ def score_question(q: GoldQuestion, answer: Answer, retrieved: list, seconds: fl
     else:
         scores["correct"] = float(answer.abstained)
     scores["dangling_markers"] = float(_dangling(answer))
+    scores["misdated_statements"] = float(misdated_statements(answer))
     return scores
 
 
@@ -94,6 +96,7 @@ def summarize(results: list[QuestionResult]) -> dict[str, float | int | None]:
         "citation_precision": avg("citation_precision", answerable),
         "citation_evidence": avg("citation_evidence", answerable),
         "dangling_markers": sum(int(r.scores["dangling_markers"] or 0) for r in results),
+        "misdated_statements": sum(int(r.scores.get("misdated_statements") or 0) for r in results),
         "latency_p50": percentile([r.seconds for r in results], 50),
         "latency_p95": percentile([r.seconds for r in results], 95),
     }

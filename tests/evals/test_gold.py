@@ -9,7 +9,7 @@ from index.readers import read_paths
 from rag.settings import PROJECT_ROOT
 from tests.conftest import CORPUS
 
-GOLD = PROJECT_ROOT / "evals" / "gold" / "bundled.jsonl"
+GOLD_FILES = sorted((PROJECT_ROOT / "evals" / "gold").glob("*.jsonl"))
 TYPES = {
     "who",
     "what",
@@ -27,9 +27,9 @@ TYPES = {
 }
 
 
-@pytest.fixture(scope="module")
-def gold() -> list[dict]:
-    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+@pytest.fixture(scope="module", params=GOLD_FILES, ids=[p.stem for p in GOLD_FILES])
+def gold(request: pytest.FixtureRequest) -> list[dict]:
+    return [json.loads(line) for line in request.param.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def test_every_evidence_string_occurs_in_its_cleaned_article(gold: list[dict]) -> None:
@@ -41,7 +41,7 @@ def test_every_evidence_string_occurs_in_its_cleaned_article(gold: list[dict]) -
 
 
 def test_shape_and_mix(gold: list[dict]) -> None:
-    assert len(gold) >= 80 and len({q["id"] for q in gold}) == len(gold)
+    assert len(gold) >= 70 and len({q["id"] for q in gold}) == len(gold)
     assert {q["type"] for q in gold} <= TYPES
     unanswerable = [q for q in gold if q["answer"] is None]
     assert len(unanswerable) >= 0.15 * len(gold)

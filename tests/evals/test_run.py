@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from evals.gold import GoldError, load_gold
-from evals.metrics import contains_answer, retrieval_scores, token_f1
+from evals.metrics import contains_answer, misdated_statements, retrieval_scores, token_f1
 from evals.report import compare, load_run, write_run
 from evals.run import run_eval
 
@@ -18,7 +18,7 @@ FLOORS = {  # measured 0.93 / 1.00 / 1.00 / 0.73 / 0.96 / 0.84 on this set; floo
     "hit@5": 0.90,
     "citation_evidence": 0.75,
 }
-CEILINGS = {"false_abstention_rate": 0.05, "dangling_markers": 0}
+CEILINGS = {"false_abstention_rate": 0.05, "dangling_markers": 0, "misdated_statements": 0}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,29 @@ def test_metric_helpers() -> None:
     assert not contains_answer("killed more than 2,500 people", ["250 people"])
     assert token_f1("David Barnea", "Barnea") == pytest.approx(2 / 3)
     assert retrieval_scores([], ["x"])["mrr"] == 0.0
+
+
+def test_a_dated_line_must_carry_its_cited_reports_date() -> None:
+    from datetime import date
+
+    from rag.types import Answer, Citation
+
+    cited = Citation(
+        marker=1,
+        passage_id="p",
+        article_id="a",
+        title=None,
+        publisher="Reuters",
+        published=date(2024, 10, 24),
+        text="t",
+        passage_start=0,
+        quote="q",
+        start=0,
+        end=1,
+    )
+    right = Answer(question="q", text="- 24 October 2024, Reuters: It said so [1].", citations=[cited])
+    wrong = Answer(question="q", text="- 20 November 2024, Reuters: It said so [1].", citations=[cited])
+    assert misdated_statements(right) == 0 and misdated_statements(wrong) == 1
 
 
 def test_bad_gold_file_names_the_line(tmp_path: Path) -> None:
