@@ -287,14 +287,13 @@ class Snapshot:
         """float32 vectors of the sentences identified by (article id, start offset), in that order."""
         if not spans:
             return np.zeros((0, self.sentence_vectors.shape[1] if self.sentence_vectors.ndim == 2 else 0), np.float32)
-        articles = sorted({a for a, _ in spans})
-        marks = ",".join("?" * len(articles))
-        found = {
-            (r[1], r[2]): r[0]
-            for r in self._query(
-                f"SELECT row, article_id, start FROM sentences WHERE article_id IN ({marks})", articles
-            )
-        }
+        # Only the asked rows, through the (article_id, start) unique index: both lists narrow the search.
+        articles, starts = sorted({a for a, _ in spans}), sorted({s for _, s in spans})
+        sql = (
+            "SELECT row, article_id, start FROM sentences"
+            f" WHERE article_id IN ({','.join('?' * len(articles))}) AND start IN ({','.join('?' * len(starts))})"
+        )
+        found = {(r[1], r[2]): r[0] for r in self._query(sql, [*articles, *starts])}
         positions = np.searchsorted(self.sentence_rows, np.array([found[s] for s in spans], dtype=np.int64))
         return np.asarray(self.sentence_vectors[positions], dtype=np.float32)
 
@@ -336,9 +335,7 @@ class Snapshot:
         return tuple(date.fromisoformat(r["published"]) for r in cur)
 
     def articles(self) -> list[ArticleInfo]:
-        cur = self._query(
-            "SELECT id, title, publisher, published, url, source FROM articles ORDER BY published, id"
-        )
+        cur = self._query("SELECT id, title, publisher, published, url, source FROM articles ORDER BY published, id")
         return [ArticleInfo(**dict(r)) for r in cur]
 
     def article(self, article_id: str) -> Article | None:

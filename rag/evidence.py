@@ -323,12 +323,12 @@ def select_evidence(
 
     # A passage ranks by its best sentence (plus a little for its other good ones).
     best: dict[str, float] = {}
+    by_article: dict[str, list[ScoredPassage]] = {}
+    for candidate in candidates:
+        by_article.setdefault(candidate.passage.article_id, []).append(candidate)
     for e in scored:
-        for candidate in candidates:
-            if (
-                candidate.passage.article_id == e.source.passage.article_id
-                and candidate.passage.start <= e.sentence.start < candidate.passage.end
-            ):
+        for candidate in by_article[e.source.passage.article_id]:
+            if candidate.passage.start <= e.sentence.start < candidate.passage.end:
                 pid = candidate.passage.id
                 best[pid] = best.get(pid, 0.0) + (e.score if pid not in best else 0.1 * e.score)
     # The passage's own similarity keeps context that no single sentence carries.
