@@ -178,6 +178,10 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self.model
         self.set_threads_for(len(texts))
+        if len(texts) <= QUERY_TEXTS and self.can_pool_spans():
+            # a question: the same token pass and pooling as the index's sentences, without encode()'s overhead
+            sums, counts = self._token_sums(list(texts))
+            return _unit(sums / counts[:, None])
         vectors = model.encode(
             list(texts),
             batch_size=self.batch_size,
