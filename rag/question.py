@@ -246,8 +246,8 @@ class QuestionInfo(BaseModel):
 
 _TIMELINE = re.compile(
     r"\b(chang(e|ed|es|ing)|evolv(e|ed|ing)|develop(ed|ing)?|shift(ed)?|over time|timeline|chronolog\w*"
-    r"|in what order|sequence|progress(ed)?|trajectory|since (then|june|july|august|september|october)|so far"
-    r"|over the (past|last)|trace|across the (articles|reports|stories))\b",
+    r"|in what order|sequence|progressed|trajectory|since (then|june|july|august|september|october)"
+    r"|trace|across the (articles|reports|stories))\b",
     re.I,
 )
 _COMPARISON = re.compile(
