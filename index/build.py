@@ -169,17 +169,17 @@ class Indexer:
         texts = [p.text for _, passages in todo for p in passages]
         spans = [_unique_sentences(passages) for _, passages in todo]
         say("embedding", 0.1)
-        vectors = self._embed(todo, spans, say)
+        passage_vectors, sentence_vectors = self._embed(todo, spans, say)
         report.passages_embedded = len(texts)
-        new, p_at, s_at = [], 0, len(texts)
+        new, p_at, s_at = [], 0, 0
         for (article, passages), article_spans in zip(todo, spans, strict=True):
             new.append(
                 NewArticle(
                     article=article,
                     passages=passages,
-                    passage_vectors=vectors[p_at : p_at + len(passages)],
+                    passage_vectors=passage_vectors[p_at : p_at + len(passages)],
                     sentences=article_spans,
-                    sentence_vectors=vectors[s_at : s_at + len(article_spans)],
+                    sentence_vectors=sentence_vectors[s_at : s_at + len(article_spans)],
                 )
             )
             p_at += len(passages)
@@ -200,8 +200,9 @@ class Indexer:
 
     def _embed(
         self, todo: list[tuple[Article, list[Passage]]], spans: list[list[tuple[int, int]]], say: Progress
-    ) -> np.ndarray:
-        """Vectors of every passage, then of every article's unique sentences (rows in `spans` order).
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of every passage (float32) and of every article's unique sentences (float16, as stored; rows
+        in `spans` order), each batch written into place as it comes so that a build holds them once.
 
         With an embedder that offers `embed_with_spans`, passages go with their sentences' spans and both
         kinds of vector come from one model pass (see index.embed); a sentence it leaves NaN is encoded alone.
@@ -210,45 +211,52 @@ class Indexer:
         sentence_texts = [
             article.text[s:e] for (article, _), article_spans in zip(todo, spans, strict=True) for s, e in article_spans
         ]
-        total = len(passages) + len(sentence_texts)
-        if not total:
-            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        dim = self.embedder.dimension if passages or sentence_texts else 0
+        passage_vectors = np.empty((len(passages), dim), dtype=np.float32)
+        sentence_vectors = np.empty((len(sentence_texts), dim), dtype=np.float16)
+        if not passages and not sentence_texts:
+            return passage_vectors, sentence_vectors
         batch = getattr(self.embedder, "passages_per_call", 256)  # a distributed embedder takes more at once
         with_spans = getattr(self.embedder, "embed_with_spans", None)
         if with_spans is None:
-            texts = [p.text for p in passages] + sentence_texts
-            parts = []
-            for i in range(0, total, batch):
-                parts.append(self.embedder.embed(texts[i : i + batch], progress=False))
-                say("embedding", 0.1 + 0.8 * min(1.0, (i + batch) / total))
-            return np.concatenate(parts)
+            for kind, texts, out in (
+                ("passages", [p.text for p in passages], passage_vectors),
+                ("sentences", sentence_texts, sentence_vectors),
+            ):
+                for i in range(0, len(texts), batch):
+                    out[i : i + batch] = self.embedder.embed(texts[i : i + batch], progress=False)
+                    done = (i + batch) / max(len(texts), 1)
+                    say("embedding", 0.1 + 0.4 * min(1.0, done) + (0.4 if kind == "sentences" else 0.0))
+            return passage_vectors, sentence_vectors
 
         # Each passage goes with its sentences' spans; a sentence (passages overlap) takes its vector from
         # the first passage that holds it.
         passage_spans = [[(s.start - p.start, s.end - p.start) for s in p.sentences] for p in passages]
-        slot: list[tuple[int, int]] = []  # per sentence row: (passage index, index among that passage's spans)
-        at = 0
+        # For each passage, the sentence rows it is the first to hold: (index among its spans, sentence row).
+        firsts: list[list[tuple[int, int]]] = [[] for _ in passages]
+        row, at = 0, 0
         for (_, article_passages), article_spans in zip(todo, spans, strict=True):
             where: dict[tuple[int, int], tuple[int, int]] = {}
             for offset, p in enumerate(article_passages):
                 for j, s in enumerate(p.sentences):
                     where.setdefault((s.start, s.end), (at + offset, j))
-            slot.extend(where[span] for span in article_spans)
+            for span in article_spans:
+                p, j = where[span]
+                firsts[p].append((j, row))
+                row += 1
             at += len(article_passages)
-        out = np.empty((total, self.embedder.dimension), dtype=np.float32)
-        pooled: list[np.ndarray] = []
+        sentence_vectors[:] = np.nan
         for i in range(0, len(passages), batch):
             vectors, span_vectors = with_spans([p.text for p in passages[i : i + batch]], passage_spans[i : i + batch])
-            out[i : i + len(vectors)] = vectors
-            pooled.extend(span_vectors)
+            passage_vectors[i : i + len(vectors)] = vectors
+            for offset, pooled in enumerate(span_vectors):
+                for j, row in firsts[i + offset]:
+                    sentence_vectors[row] = pooled[j]
             say("embedding", 0.1 + 0.8 * min(1.0, (i + batch) / len(passages)))
-        rows = out[len(passages) :]
-        for row, (p, j) in enumerate(slot):
-            rows[row] = pooled[p][j]
-        missing = np.flatnonzero(np.isnan(rows[:, 0])) if len(rows) else np.zeros(0, dtype=np.int64)
+        missing = np.flatnonzero(np.isnan(sentence_vectors[:, 0])) if len(sentence_vectors) else np.zeros(0, np.int64)
         if len(missing):
-            rows[missing] = self.embedder.embed([sentence_texts[r] for r in missing], progress=False)
-        return out
+            sentence_vectors[missing] = self.embedder.embed([sentence_texts[r] for r in missing], progress=False)
+        return passage_vectors, sentence_vectors
 
 
 def _unique_sentences(passages: list[Passage]) -> list[tuple[int, int]]:
