@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from index.store import IndexStore, NewArticle, check_params
 from index.types import Article, BuildParams, Passage
 
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
+GROUP_PASSAGES = 20_000  # passages chunked and embedded at a time (an embedder may ask for more per call)
 
 
 class ChunkParams(BaseModel):
@@ -139,7 +140,7 @@ class Indexer:
             check_params(self.store.folder, base.params, self.params(with_dimension=False))
         known = base.corpus_hashes if base else {}
 
-        todo: list[tuple[Article, list[Passage]]] = []
+        todo: list[Article] = []  # cleaned, new or changed; chunked and embedded a group at a time below
         for article in articles:
             article = clean_article(article)
             if not article.text.strip():
@@ -150,10 +151,7 @@ class Indexer:
                 report.unchanged.append(article.id)
                 continue
             (report.updated if old is not None else report.added).append(article.id)
-            chunks = chunk_article(
-                article, self.chunking.max_words, self.chunking.min_words, self.chunking.overlap_sentences
-            )
-            todo.append((article, chunks))
+            todo.append(article)
         report.removed = sorted(remove & set(known))
         if require_some and articles and not todo and not report.unchanged:
             # every article was cleaned away: nothing to index, and a rebuild must not wipe the index
@@ -166,30 +164,13 @@ class Indexer:
         params = self.params()
         if base is not None:
             check_params(self.store.folder, base.params, params)
-        texts = [p.text for _, passages in todo for p in passages]
-        spans = [_unique_sentences(passages) for _, passages in todo]
         say("embedding", 0.1)
-        passage_vectors, sentence_vectors = self._embed(todo, spans, say)
-        report.passages_embedded = len(texts)
-        new, p_at, s_at = [], 0, 0
-        for (article, passages), article_spans in zip(todo, spans, strict=True):
-            new.append(
-                NewArticle(
-                    article=article,
-                    passages=passages,
-                    passage_vectors=passage_vectors[p_at : p_at + len(passages)],
-                    sentences=article_spans,
-                    sentence_vectors=sentence_vectors[s_at : s_at + len(article_spans)],
-                )
-            )
-            p_at += len(passages)
-            s_at += len(article_spans)
-        stages = {"store": 0.9, "dense": 0.93, "bm25": 0.96, "commit": 0.99}
+        stages = {"store": 0.1, "dense": 0.93, "bm25": 0.96, "commit": 0.99}  # embedding runs within "store"
         self.store.write(
             params,
             self.faiss_type,
             remove=set(report.removed),
-            add=new,
+            add=self._embedded(todo, report, say),
             base=base,
             on_stage=lambda name: say(f"writing {name}", stages.get(name, 0.95)),
         )
@@ -197,6 +178,45 @@ class Indexer:
         say("done", 1.0)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _embedded(self, todo: list[Article], report: BuildReport, say: Progress) -> Iterator[NewArticle]:
+        """The articles chunked and embedded a group at a time (about GROUP_PASSAGES passages), so that a build
+        holds one group's passages and vectors in memory, not the whole corpus's; the store writes each as it
+        comes."""
+        group: list[tuple[Article, list[Passage]]] = []
+        size = max(GROUP_PASSAGES, getattr(self.embedder, "passages_per_call", 0))
+        done = 0
+
+        def flush() -> Iterator[NewArticle]:
+            spans = [_unique_sentences(passages) for _, passages in group]
+            passage_vectors, sentence_vectors = self._embed(group, spans, lambda _w, _f: None)
+            report.passages_embedded += len(passage_vectors)
+            p_at = s_at = 0
+            for (article, passages), article_spans in zip(group, spans, strict=True):
+                yield NewArticle(
+                    article=article,
+                    passages=passages,
+                    passage_vectors=passage_vectors[p_at : p_at + len(passages)],
+                    sentences=article_spans,
+                    sentence_vectors=sentence_vectors[s_at : s_at + len(article_spans)],
+                )
+                p_at += len(passages)
+                s_at += len(article_spans)
+            say("embedding", 0.1 + 0.8 * done / max(len(todo), 1))
+
+        count = 0
+        for article in todo:
+            chunks = chunk_article(
+                article, self.chunking.max_words, self.chunking.min_words, self.chunking.overlap_sentences
+            )
+            group.append((article, chunks))
+            count += len(chunks)
+            done += 1
+            if count >= size:
+                yield from flush()
+                group, count = [], 0
+        if group:
+            yield from flush()
 
     def _embed(
         self, todo: list[tuple[Article, list[Passage]]], spans: list[list[tuple[int, int]]], say: Progress

@@ -26,7 +26,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -108,28 +108,32 @@ def _column(conn: sqlite3.Connection, sql: str) -> np.ndarray:
 
 
 def _merge_vectors(
-    src: Path | None, name: str, rows: np.ndarray, new: list[np.ndarray], dim: int, dtype: type
+    src: Path | None, name: str, rows: np.ndarray, new: np.ndarray, out: Path, dim: int, dtype: type
 ) -> np.ndarray:
     """The previous snapshot's vectors whose rows survive, then the new ones (new rows are numbered higher),
-    written into one array (no intermediate copies: at 1M passages each copy is gigabytes)."""
-    merged = np.empty((len(rows), dim), dtype=dtype)
+    written straight into the .npy file `out` (memory-mapped: at 1M passages a copy in memory is gigabytes)."""
+    merged = np.lib.format.open_memmap(out, mode="w+", dtype=dtype, shape=(len(rows), dim))
     at = 0
     if src is not None:
-        old_rows = np.load(src / f"{name.replace('vectors', 'rows')}.npy", allow_pickle=False)
-        old = np.load(src / f"{name}.npy", allow_pickle=False, mmap_mode="r")
+        with _LOAD_LOCK:  # np.load parses headers with ast, which CPython 3.11 cannot do in two threads at once
+            old_rows = np.load(src / f"{name.replace('vectors', 'rows')}.npy", allow_pickle=False)
+            old = np.load(src / f"{name}.npy", allow_pickle=False, mmap_mode="r")
         kept = np.flatnonzero(np.isin(old_rows, rows))
         for start in range(0, len(kept), 65536):
             part = kept[start : start + 65536]
             merged[at : at + len(part)] = old[part]
             at += len(part)
-    for vectors in new:
-        if at + len(vectors) > len(rows):
-            raise RuntimeError(f"internal error: more {name} than the {len(rows)} rows")
-        merged[at : at + len(vectors)] = vectors
-        at += len(vectors)
-    if at != len(rows):
-        raise RuntimeError(f"internal error: {at} {name} for {len(rows)} rows")
+    if at + len(new) != len(rows):
+        raise RuntimeError(f"internal error: {at + len(new)} {name} for {len(rows)} rows")
+    for start in range(0, len(new), 65536):
+        merged[at + start : at + start + 65536] = new[start : start + 65536]
+    merged.flush()
     return merged
+
+
+def _delete_article(conn: sqlite3.Connection, article_id: str) -> None:
+    for table, column in (("passages", "article_id"), ("sentences", "article_id"), ("articles", "id")):
+        conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (article_id,))
 
 
 # Exact search up to this many passages (p50 ~7 ms at 100k on one core); an IVF index above it. Measured by
@@ -480,13 +484,14 @@ class IndexStore:
         faiss_type: str,
         *,
         remove: set[str],
-        add: Sequence[NewArticle],
+        add: Iterable[NewArticle],
         base: Manifest | None,
         on_stage: Callable[[str], None] | None = None,
     ) -> Manifest:
         """Write a new snapshot = current (or empty when `base` is None) - `remove` + `add`, then make it current.
 
-        Articles in `add` that exist already are replaced.
+        Articles in `add` that exist already are replaced. `add` is consumed once, in order, as it is written
+        (a generator keeps a large build's memory to one group of articles).
         """
         stage = on_stage or (lambda _name: None)
         with self._writer_lock():
@@ -523,7 +528,7 @@ class IndexStore:
         params: BuildParams,
         faiss_type: str,
         remove: set[str],
-        add: Sequence[NewArticle],
+        add: Iterable[NewArticle],
         base: Manifest | None,
         stage: Callable[[str], None],
     ) -> Manifest:
@@ -532,15 +537,24 @@ class IndexStore:
         if src is not None:
             shutil.copyfile(src / "store.sqlite", db_path)
         stage("store")
+        dim = params.dimension or 0
+        # New vectors are spooled to disk as the articles come (an iterable: a large build yields them a
+        # group at a time), so that neither all new vectors nor all new passages are held at once.
+        spools = {
+            "vectors": (tmp / "new-vectors.raw", np.float32),
+            "sentence_vectors": (tmp / "new-sentences.raw", np.float16),
+        }
         conn = sqlite3.connect(db_path)
         try:
             conn.executescript(_SCHEMA)
-            with conn:
-                for article_id in set(remove) | {new.article.id for new in add}:
-                    for table, column in (("passages", "article_id"), ("sentences", "article_id"), ("articles", "id")):
-                        conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (article_id,))
+            with conn, open(spools["vectors"][0], "wb") as pv, open(spools["sentence_vectors"][0], "wb") as sv:
+                for article_id in remove:
+                    _delete_article(conn, article_id)
                 for new in add:
+                    _delete_article(conn, new.article.id)
                     _insert_article(conn, new)
+                    pv.write(np.ascontiguousarray(new.passage_vectors, dtype=np.float32).tobytes())
+                    sv.write(np.ascontiguousarray(new.sentence_vectors, dtype=np.float16).tobytes())
             rows = _column(conn, "SELECT row FROM passages ORDER BY row")
             sentence_rows = _column(conn, "SELECT row FROM sentences ORDER BY row")
             texts = [r[0] for r in conn.execute("SELECT text FROM passages ORDER BY row")]
@@ -548,15 +562,17 @@ class IndexStore:
         finally:
             conn.close()
 
-        dim = params.dimension or 0
-        vectors = _merge_vectors(src, "vectors", rows, [n.passage_vectors for n in add], dim, np.float32)
-        sentence_vectors = _merge_vectors(
-            src, "sentence_vectors", sentence_rows, [n.sentence_vectors for n in add], dim, np.float16
-        )
+        merged = {}
+        for name, row_ids in (("vectors", rows), ("sentence_vectors", sentence_rows)):
+            path, dtype = spools[name]
+            count = path.stat().st_size // (np.dtype(dtype).itemsize * dim) if dim else 0
+            spooled = np.memmap(path, dtype=dtype, mode="r", shape=(count, dim)) if count else np.zeros((0, dim), dtype)
+            merged[name] = _merge_vectors(src, name, row_ids, spooled, tmp / f"{name}.npy", dim, dtype)
+            del spooled
+            path.unlink()
+        vectors = merged["vectors"]
         np.save(tmp / "rows.npy", rows, allow_pickle=False)
-        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         np.save(tmp / "sentence_rows.npy", sentence_rows, allow_pickle=False)
-        np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
 
         stage("dense")
         import faiss

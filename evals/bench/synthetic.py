@@ -179,8 +179,8 @@ def build_synthetic_index_apart(
     passages: int, real_index: Path, work: Path, settings, seed: int = 0, timeout: float = 6 * 3600
 ) -> tuple[Path, float, int, int, int] | str:  # noqa: ANN001
     """`build_synthetic_index` over `load_records(seed)` in a fresh interpreter, so that the Indexer's peak
-    memory (all articles, passages and vectors are held at once: ~17 GB at 1M passages) is not added to this
-    process's, and is all returned when it exits. Its stage lines go to stderr.
+    memory (the cleaned articles, passage texts and the FAISS build grow with the corpus) is measured alone and
+    is not added to this process's. Its stage lines go to stderr.
 
     Returns (index folder, build seconds, articles, lookup misses, peak resident bytes), or why it failed."""
     import json
