@@ -189,7 +189,7 @@ class Indexer:
 
         def flush() -> Iterator[NewArticle]:
             spans = [_unique_sentences(passages) for _, passages in group]
-            passage_vectors, sentence_vectors = self._embed(group, spans, lambda _w, _f: None)
+            passage_vectors, sentence_vectors = self._embed(group, spans)
             report.passages_embedded += len(passage_vectors)
             p_at = s_at = 0
             for (article, passages), article_spans in zip(group, spans, strict=True):
@@ -219,7 +219,7 @@ class Indexer:
             yield from flush()
 
     def _embed(
-        self, todo: list[tuple[Article, list[Passage]]], spans: list[list[tuple[int, int]]], say: Progress
+        self, todo: list[tuple[Article, list[Passage]]], spans: list[list[tuple[int, int]]]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Vectors of every passage (float32) and of every article's unique sentences (float16, as stored; rows
         in `spans` order), each batch written into place as it comes so that a build holds them once.
@@ -239,14 +239,9 @@ class Indexer:
         batch = getattr(self.embedder, "passages_per_call", 256)  # a distributed embedder takes more at once
         with_spans = getattr(self.embedder, "embed_with_spans", None)
         if with_spans is None:
-            for kind, texts, out in (
-                ("passages", [p.text for p in passages], passage_vectors),
-                ("sentences", sentence_texts, sentence_vectors),
-            ):
+            for texts, out in (([p.text for p in passages], passage_vectors), (sentence_texts, sentence_vectors)):
                 for i in range(0, len(texts), batch):
                     out[i : i + batch] = self.embedder.embed(texts[i : i + batch], progress=False)
-                    done = (i + batch) / max(len(texts), 1)
-                    say("embedding", 0.1 + 0.4 * min(1.0, done) + (0.4 if kind == "sentences" else 0.0))
             return passage_vectors, sentence_vectors
 
         # Each passage goes with its sentences' spans; a sentence (passages overlap) takes its vector from
@@ -272,7 +267,6 @@ class Indexer:
             for offset, pooled in enumerate(span_vectors):
                 for j, row in firsts[i + offset]:
                     sentence_vectors[row] = pooled[j]
-            say("embedding", 0.1 + 0.8 * min(1.0, (i + batch) / len(passages)))
         missing = np.flatnonzero(np.isnan(sentence_vectors[:, 0])) if len(sentence_vectors) else np.zeros(0, np.int64)
         if len(missing):
             sentence_vectors[missing] = self.embedder.embed([sentence_texts[r] for r in missing], progress=False)

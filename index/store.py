@@ -562,15 +562,13 @@ class IndexStore:
         finally:
             conn.close()
 
-        merged = {}
-        for name, row_ids in (("vectors", rows), ("sentence_vectors", sentence_rows)):
+        for name, row_ids in (("sentence_vectors", sentence_rows), ("vectors", rows)):  # passage vectors last: FAISS
             path, dtype = spools[name]
             count = path.stat().st_size // (np.dtype(dtype).itemsize * dim) if dim else 0
             spooled = np.memmap(path, dtype=dtype, mode="r", shape=(count, dim)) if count else np.zeros((0, dim), dtype)
-            merged[name] = _merge_vectors(src, name, row_ids, spooled, tmp / f"{name}.npy", dim, dtype)
+            vectors = _merge_vectors(src, name, row_ids, spooled, tmp / f"{name}.npy", dim, dtype)
             del spooled
             path.unlink()
-        vectors = merged["vectors"]
         np.save(tmp / "rows.npy", rows, allow_pickle=False)
         np.save(tmp / "sentence_rows.npy", sentence_rows, allow_pickle=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from index.lexical import search_bm25, stem, tokenize
+from index.lexical import search_bm25, stem, token_set
 from index.store import Snapshot
 from rag.dates import DateScope, mentioned_spans
 from rag.evidence import EvidenceSet, answer_lead, answer_sentences
@@ -83,7 +83,7 @@ def echoes(text: str, question: QuestionInfo) -> bool:
     """Does the text name the thing a "which/what <noun>" question asks about only in the question's own words
     ("Hamas rejecting new Israeli conditions put forward in Cairo" for "what new conditions did Israel put
     forward in Cairo?")? Every mention's neighbours must then be words of the question."""
-    asked = set(tokenize([question.text])[0])
+    asked = set(token_set(question.text))
     asked |= set().union(*(EQUIVALENTS.get(t, set()) for t in asked))
     wanted = {question.asked_thing} | EQUIVALENTS.get(question.asked_thing, set())
     mentioned = False

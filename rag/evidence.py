@@ -99,7 +99,7 @@ def has_answer_type(
     if kind == "date":
         return any(m.group(0).lower() not in asked for m in _DATE.finditer(text))
     if kind in ("person", "place"):
-        asked_words = set(re.findall(r"\w+", asked))
+        asked_words = _words(question.text)
         first = _FIRST_NAME.match(text)
         opening = [first.group(1)] if first and first.group(1).split()[0] in known else []
         # "according to the health ministry", "two Egyptian security sources told Reuters": a source, unnamed
@@ -117,9 +117,15 @@ def answer_names(
     surnames: frozenset[str] = frozenset(),
 ) -> list[str]:
     """The names inside the text (and `extra` ones) that could answer a person or place question."""
-    asked_words = set(re.findall(r"\w+", question.text.lower()))
+    asked_words = _words(question.text)
     names = [re.sub(r"[’']s\b", "", n) for n in [*_NAME.findall(text), *extra] if not _DATE.fullmatch(n)]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
+
+
+@lru_cache(maxsize=1024)
+def _words(text: str) -> frozenset[str]:
+    """The lower-cased words of a question, once per question rather than once per candidate sentence."""
+    return frozenset(re.findall(r"\w+", text.lower()))
 
 
 def fits_kind(name: str, kind: AnswerType, question: QuestionInfo, surnames: frozenset[str] = frozenset()) -> bool:

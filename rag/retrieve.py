@@ -66,15 +66,15 @@ class HybridRetriever:
             if len(allowed) == 0:
                 return []
         pool = max(self.candidates, k) * (3 if per_article else 1)
+        if query_vector is None:
+            query_vector = self.embedder.embed([question])[0]
+        dense = dense_search(snapshot, query_vector, pool, allowed)
         mask = None
         if allowed is not None:
             mask = np.zeros(len(snapshot), dtype=np.float32)
             mask[allowed] = 1.0
         lexical_query = " ".join([question, *corrected_terms(snapshot.bm25, question)])
         lexical = search_bm25(snapshot.bm25, lexical_query, pool, mask) if snapshot.bm25 is not None else []
-        if query_vector is None:
-            query_vector = self.embedder.embed([question])[0]
-        dense = dense_search(snapshot, query_vector, pool, allowed)
         fused = fuse([dense, lexical], self.rrf_k)
         fused = _spread(fused, k, per_article, [p for p, _ in fused], snapshot) if per_article else fused[:k]
 

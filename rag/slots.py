@@ -107,10 +107,10 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
 
     def positions(focus: list[str]) -> list[int]:
         wanted = set(focus).union(*(EQUIVALENTS.get(f, set()) for f in focus))
-        return [i for i, stem in enumerate(stems) if stem in wanted]
+        return [i for i, word in enumerate(stems) if word in wanted]
 
     heads, event_heads = positions(counted), positions(asked_event)
-    events = sorted(set(event_heads) | {i for i, stem in enumerate(stems) if stem in HAPPENED})
+    events = sorted(set(event_heads) | {i for i, word in enumerate(stems) if word in HAPPENED})
 
     def answers(f: int) -> bool:
         # "25 Israeli soldiers": the figure stands before what it counts.
