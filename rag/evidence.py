@@ -31,6 +31,8 @@ _DATE = re.compile(
     r"|(two|three|four|five|six) (days|weeks|months) ago)\b",
     re.I,
 )
+# A month or a weekday alone ("in June", "on Sunday") is capitalised but names no person and no place.
+_CALENDAR = re.compile(rf"{_MONTH}\.?|monday|tuesday|wednesday|thursday|friday|saturday|sunday", re.I)
 # Capitalised words not at the start of the sentence: a crude but model-free stand-in for names.
 _NAME = re.compile(r"(?<=[\w,;:’'\"“] )([A-Z][\w’'\-]+(?:\s+(?:al-|bin |de |)?[A-Z][\w’'\-]+)*)")
 
@@ -118,7 +120,11 @@ def answer_names(
 ) -> list[str]:
     """The names inside the text (and `extra` ones) that could answer a person or place question."""
     asked_words = _words(question.text)
-    names = [re.sub(r"[’']s\b", "", n) for n in [*_NAME.findall(text), *extra] if not _DATE.fullmatch(n)]
+    names = [
+        re.sub(r"[’']s\b", "", n)
+        for n in [*_NAME.findall(text), *extra]
+        if not _DATE.fullmatch(n) and not _CALENDAR.fullmatch(n)
+    ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
 
 

@@ -29,6 +29,12 @@ def test_an_outlet_or_a_place_is_no_person() -> None:
     assert not _typed("Who led the Hamas delegation in Cairo?", sentence.replace("Cairo, Egypt's", "the capital,"))
 
 
+def test_a_month_or_a_weekday_is_no_name() -> None:
+    sentence = "The conflict ratcheted up in June after Israel killed Taleb Sami Abdullah, a senior member, on Sunday."
+    assert not _typed("Who did Hezbollah appoint to replace Taleb Sami Abdullah after Israel killed him?", sentence)
+    assert not _typed("Where did Israel kill Taleb Sami Abdullah?", sentence)
+
+
 def test_an_unnamed_source_answers_who() -> None:
     sentence = "Almost 44,000 people have been killed in Gaza, according to the health ministry in Gaza."
     assert _typed("Who is the source of the figure of almost 44,000 killed in Gaza?", sentence)
