@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from index.lexical import idf_table, token_set, unseen_idf
+from index.lexical import idf_table, stem, token_set, unseen_idf
 from index.store import Snapshot
 from rag.dates import DateScope, mentions_scope
 from rag.question import EQUIVALENTS, AnswerType, QuestionInfo
@@ -60,6 +60,7 @@ W_RECENT = 0.15  # the newest report's sentences, when the question asks for the
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 MAX_SENTENCES = 3  # sentences an answer quotes
 SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the best one if it covers this share of it
+ROLE_REACH = 40  # characters between an office named in a person question and its holder's name
 CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
 
@@ -120,12 +121,33 @@ def answer_names(
 ) -> list[str]:
     """The names inside the text (and `extra` ones) that could answer a person or place question."""
     asked_words = _words(question.text)
+    found = [(m.group(1), m.start(1), m.end(1)) for m in _NAME.finditer(text)] + [(n, 0, len(n)) for n in extra]
+    roles = _role_mentions(text, question.role)
     names = [
         re.sub(r"[’']s\b", "", n)
-        for n in [*_NAME.findall(text), *extra]
-        if not _DATE.fullmatch(n) and not _CALENDAR.fullmatch(n)
+        for n, start, end in found
+        if not _DATE.fullmatch(n)
+        and not _CALENDAR.fullmatch(n)
+        # where the sentence names the office asked about, the holder is named beside it ("US envoy Amos
+        # Hochstein", "Naim Qassem, Hezbollah's secretary general"), not elsewhere ("talks with Qatar's prime
+        # minister ... since Israel killed Yahya Sinwar")
+        and (not roles or any(start - ROLE_REACH <= r_end and r_start - ROLE_REACH <= end for r_start, r_end in roles))
     ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
+
+
+def _role_mentions(text: str, role: str) -> list[tuple[int, int]]:
+    """Where the text names the office asked about with the question's qualifier ("Qatar's prime minister" for
+    "qatari prime minister"; not "several leaders" for "hezbollah leader")."""
+    if not role:
+        return []
+    qualifier, office = role.split(" ", 1)
+    wanted = {stem(qualifier)} | EQUIVALENTS.get(stem(qualifier), set())
+    return [
+        m.span(2)
+        for m in re.finditer(rf"([\w-]+)(?:[’']s)?\s+({re.escape(office)}s?)\b", text, re.I)
+        if stem(m.group(1)) in wanted
+    ]
 
 
 @lru_cache(maxsize=1024)

@@ -27,6 +27,23 @@ _PERSON_ROLE = re.compile(
     rf"|\b(who (is|was|are|were)|names? of) (the |a |an )?([\w’'-]+ ){{0,3}}{_ROLES}\b",
     re.I,
 )
+_ROLE = re.compile(rf"\b{_ROLES}\b", re.I)
+
+
+def person_role(question: str) -> str:
+    """The office a "which <role>" / "who is the <role>" / "name of the <role>" question opens with, with the
+    word before it: "which US envoy" -> "us envoy". Not a later clause's ("ahead of which diplomats said")."""
+    m = _PERSON_ROLE.search(question)
+    first = re.search(r"\b(who|which|what)\b", question, re.I)
+    if not m or not first or (m.start() > first.start() and re.match(r"(who|which|what)\b", m.group(0), re.I)):
+        return ""
+    words = re.findall(r"[\w’'-]+", m.group(0).lower())
+    at = max((i for i, w in enumerate(words) if _ROLE.fullmatch(w)), default=None)
+    if not at or words[at - 1] in ("the", "a", "an", "which", "what", "of", "is", "was", "are", "were"):
+        return ""
+    return f"{words[at - 1]} {re.sub(r's$', '', words[at])}"
+
+
 _WANTS_NAME = re.compile(r"\b(what|which) (is|was|are|were) the names? of\b|\bname (the|of)\b", re.I)
 _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
@@ -242,6 +259,7 @@ class QuestionInfo(BaseModel):
     wants_name: bool = False  # "what is the name of ...": only a name in full answers it
     wants_person: bool = False  # "which official", "who was the commander": a person, not a group or a country
     asked_thing: str = ""  # the stemmed noun of a "which/what <noun>" phrase: "what new conditions did" -> condit
+    role: str = ""  # the office a person question asks about, with its qualifier ("which US envoy" -> "us envoy")
     names: list[str] = []  # places, people, groups the question names (lower case), attributions left out
 
 
@@ -470,6 +488,7 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
         names=named(undated),
         wants_name=bool(_WANTS_NAME.search(question)),
         wants_person=kind == "person" and bool(_PERSON_ROLE.search(question)),
+        role=person_role(question) if kind == "person" else "",
         asked_thing=asked_thing(undated),
     )
 

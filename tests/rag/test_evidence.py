@@ -35,6 +35,20 @@ def test_a_month_or_a_weekday_is_no_name() -> None:
     assert not _typed("Where did Israel kill Taleb Sami Abdullah?", sentence)
 
 
+def test_an_office_named_with_its_qualifier_needs_its_holder_beside_it() -> None:
+    unnamed = (
+        "Blinken, who held talks with Qatar's prime minister, has been on his first trip to the region since Israel"
+        " killed Hamas leader Yahya Sinwar."
+    )
+    assert not _typed("What is the name of the Qatari prime minister Blinken held talks with?", unnamed)
+    assert _typed("Which US envoy said there was progress?", "The US envoy Amos Hochstein said on Tuesday.")
+    named = "In a speech, Naim Qassem, Hezbollah's secretary general, said the group would fight on."
+    assert _typed("Who is Hezbollah's secretary general?", named)
+    # an office without the question's qualifier is another one: the names elsewhere still count
+    other = "Israel killed several leaders of Hamas and Hezbollah, which lost Hassan Nasrallah in a Sept. 27 strike."
+    assert _typed("Which Hezbollah leader was killed in late September?", other)
+
+
 def test_an_unnamed_source_answers_who() -> None:
     sentence = "Almost 44,000 people have been killed in Gaza, according to the health ministry in Gaza."
     assert _typed("Who is the source of the figure of almost 44,000 killed in Gaza?", sentence)
