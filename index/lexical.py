@@ -122,15 +122,24 @@ class _Spellings:
         self.found: dict[str, str | None] = {}
 
     def closest(self, token: str) -> str | None:
-        """The index token nearest in spelling (difflib ratio >= 0.8), or None."""
-        import difflib
-
+        """The index token nearest in spelling (see `nearest_spelling`), or None."""
         if token not in self.found:
             sizes = range(len(token) - 2, len(token) + 3)
             pool = [v for size in sizes for v in self.buckets.get((token[0], size), ())]
-            close = difflib.get_close_matches(token, pool, n=1, cutoff=0.8)
-            self.found[token] = close[0] if close else None
+            self.found[token] = nearest_spelling(token, pool)
         return self.found[token]
+
+
+SPELLING_CUTOFF = 80  # similarity (0-100, normalised edit distance) a near spelling must reach
+
+
+def nearest_spelling(token: str, pool: Sequence[str]) -> str | None:
+    """The word of `pool` nearest to `token` in spelling ('hezbolah' -> 'hezbollah'), or None below the cutoff.
+    rapidfuzz's ratio (normalised Indel similarity) in C: difflib did the same in Python at 4-5 ms a question."""
+    from rapidfuzz import fuzz, process
+
+    found = process.extractOne(token, pool, scorer=fuzz.ratio, score_cutoff=SPELLING_CUTOFF)
+    return found[0] if found else None
 
 
 # One per BM25 index, gone with it (an index update makes a new one).

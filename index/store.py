@@ -296,6 +296,15 @@ class Snapshot:
         }
         return [_passage_from_row(found[r]) for r in rows]
 
+    def article_ids_at(self, positions: Sequence[int]) -> list[str]:
+        """The article id of the passage at each position, in that order (no passage text is read)."""
+        if not len(positions):
+            return []
+        rows = [int(self.rows[p]) for p in positions]
+        marks = ",".join("?" * len(rows))
+        found = dict(self._query(f"SELECT row, article_id FROM passages WHERE row IN ({marks})", rows))
+        return [found[r] for r in rows]
+
     def sentence_vectors_for(self, spans: Sequence[tuple[str, int]]) -> np.ndarray:
         """float32 vectors of the sentences identified by (article id, start offset), in that order."""
         if not spans:

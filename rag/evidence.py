@@ -3,7 +3,6 @@ rerank the passages by their best sentences, and measure how well the best evide
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -12,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from index.lexical import idf_table, stem, token_set, unseen_idf
+from index.lexical import idf_table, nearest_spelling, stem, token_set, unseen_idf
 from index.store import Snapshot
 from rag.dates import DateScope, mentions_scope
 from rag.question import EQUIVALENTS, AnswerType, QuestionInfo
@@ -272,8 +271,7 @@ def _match_terms(terms: list[str], vocabulary: set[str], corpus_idf: dict[str, f
         elif EQUIVALENTS.get(term, set()) & vocabulary:
             matched[term] = sorted(EQUIVALENTS[term] & vocabulary)[0]
         elif len(term) >= 4:
-            close = difflib.get_close_matches(term, pool, n=1, cutoff=0.8)
-            matched[term] = close[0] if close else None
+            matched[term] = nearest_spelling(term, pool)
         else:
             matched[term] = None
     return matched

@@ -104,7 +104,7 @@ def _spread(
 ) -> list[tuple[int, float]]:
     """The top k, plus each further article's best `per_article` passages from the pool: questions
     about change over time need every report that speaks to them, not only the top-ranked one."""
-    articles = {p: a.id for p, (_, a) in zip(positions, snapshot.passages_at(positions), strict=True)}
+    articles = dict(zip(positions, snapshot.article_ids_at(positions), strict=True))
     chosen = list(fused[:k])
     count: dict[str, int] = {}
     for p, _ in chosen:
