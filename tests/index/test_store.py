@@ -46,6 +46,8 @@ def test_changed_article_replaces_its_passages_and_remove_works(tmp_path: Path, 
     assert snap.manifest.passages < before
     texts = [p.text for p, _ in snap.passages_at(range(len(snap)))]
     assert "A short replacement story about a truce in Gaza." in texts
+    positions = list(reversed(range(len(snap))))
+    assert snap.article_ids_at(positions) == [a.id for _, a in snap.passages_at(positions)]
     assert not any("11th trip" in t for t in texts)
 
     removed = ix.remove(["002_0c6b4b250ced8e37", "no-such-id"])
