@@ -38,9 +38,9 @@ def person_role(question: str) -> str:
     if not m or not first or (m.start() > first.start() and re.match(r"(who|which|what)\b", m.group(0), re.I)):
         return ""
     words = re.findall(r"[\w’'-]+", m.group(0).lower())
-    at = max((i for i, w in enumerate(words) if _ROLE.fullmatch(w)), default=None)
-    if not at or words[at - 1] in ("the", "a", "an", "which", "what", "of", "is", "was", "are", "were"):
-        return ""
+    at = max((i for i, w in enumerate(words) if _ROLE.fullmatch(w)), default=0)
+    if at == 0 or words[at - 1] in ("the", "a", "an", "which", "what", "of", "is", "was", "are", "were"):
+        return ""  # an office with no qualifier ("who was the commander"): any mention of it may be another's
     return f"{words[at - 1]} {re.sub(r's$', '', words[at])}"
 
 
@@ -469,7 +469,13 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
     question = expand_shorthand(" ".join(question.split()))
     time = find_time_references(question, reference)
     undated = strip_spans(question, time.spans)
-    terms = [t for t in dict.fromkeys(tokenize([undated])[0]) if t and t not in _FRAME_WORDS and not t.isdigit()]
+    # A figure the question states ("the strike that killed at least 16") is a term like a name: it says
+    # which event; one digit alone is too common to.
+    terms = [
+        t
+        for t in dict.fromkeys(tokenize([undated])[0])
+        if t and t not in _FRAME_WORDS and not (t.isdigit() and len(t) < 2)
+    ]
     kind = answer_type(question)
     return QuestionInfo(
         text=question,

@@ -29,6 +29,11 @@ def test_an_outlet_or_a_place_is_no_person() -> None:
     assert not _typed("Who led the Hamas delegation in Cairo?", sentence.replace("Cairo, Egypt's", "the capital,"))
 
 
+def test_a_figure_the_question_states_is_a_term_but_a_lone_digit_is_not() -> None:
+    assert "16" in analyze("Where was the school hit in the strike that killed at least 16 Palestinians?").terms
+    assert "7" not in analyze("What happened to the 7 hostages?").terms
+
+
 def test_a_month_or_a_weekday_is_no_name() -> None:
     sentence = "The conflict ratcheted up in June after Israel killed Taleb Sami Abdullah, a senior member, on Sunday."
     assert not _typed("Who did Hezbollah appoint to replace Taleb Sami Abdullah after Israel killed him?", sentence)
