@@ -167,7 +167,7 @@ _EQUIVALENT_WORDS = [
     "ceasefire truce cease-fire",
     "talks negotiations negotiating negotiate",
     "money cost costs funds funding aid raised",
-    "leader chief head",
+    "leader leaders leadership lead leads led leading chief head heads headed",
     "army military troops forces soldiers",
     "attack attacks strike strikes airstrike airstrikes bombardment",
     "children child kids kid minors",
@@ -184,7 +184,6 @@ _EQUIVALENT_WORDS = [
     # irregular verbs, whose past forms no stemmer joins to the present ("met" / "meet")
     "meet met meeting meetings",
     "hold held holding",
-    "lead led leading",
     "begin began begun beginning start started starting",
     "end ended ending finish finished conclude concluded conclusion",
     "fight fought",
