@@ -82,6 +82,10 @@ def test_the_figure_sentence_must_name_what_the_question_names() -> None:
     assert mentions_names("The conflict cost the Lebanese economy $8.5bn.", lebanon)  # demonym
     us = analyze("How much aid did the United States send?")
     assert mentions_names("Washington sent $1bn.", us) and not mentions_names("France sent $1bn.", us)
+    # of three names one may be left to context, but not the first, the question's subject
+    pledge = analyze("How much did the United States pledge at the Paris conference on Lebanon?")
+    assert not mentions_names("In Paris, a conference convened by France raised $200 million for Lebanon.", pledge)
+    assert mentions_names("The United States pledged $300 million for Lebanon.", pledge)
 
 
 def test_plans_are_not_outcomes() -> None:
