@@ -443,7 +443,8 @@ def answer_unit(question: str) -> str | None:
 
 # "what specific new conditions did ...", "which five military bases in Haifa ...", "what was the target of ..."
 _WH_NOUN = re.compile(
-    r"\b(?:what|which)\s+(?:(?:is|was|are|were)\s+the\s+)?(?!(?:did|does|do|is|was|were|are|has|have|had)\b)"
+    r"\b(?:what|which)\s+(?:(?:exactly|precisely|specifically)\s+)?(?:(?:is|was|are|were)\s+the\s+)?"
+    r"(?!(?:did|does|do|is|was|were|are|has|have|had|exactly|precisely|specifically)\b)"
     r"(?P<phrase>(?:[\w’'-]+\s+){0,3}?[\w’'-]+?)"
     r"\s+(?:did|does|do|is|was|were|are|has|have|had|will|would|could|can|in|of|on|at|for|from|by|with|that)\b",
     re.I,

@@ -116,6 +116,8 @@ def test_the_thing_a_which_question_asks_to_identify() -> None:
     assert analyze("What specific new conditions did Israel put forward in Cairo?").asked_thing == "condit"
     assert analyze("Which five military bases in Haifa did Hezbollah attack?").asked_thing == "base"
     assert analyze("What did the US veto at the UN?").asked_thing == ""
+    assert analyze("What exactly were the new conditions that Hamas rejected?").asked_thing == "condit"
+    assert analyze("What precisely did Hochstein warn?").asked_thing == ""
     assert analyze("What kind of government does Netanyahu run?").asked_thing == ""
 
 
