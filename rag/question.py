@@ -181,6 +181,11 @@ _EQUIVALENT_WORDS = [
     "qatar qatari qataris",
     "iran iranian iranians",
     "syria syrian syrians",
+    "france french",
+    "britain british",
+    "russia russian russians",
+    "turkey turkish",
+    "jordan jordanian jordanians",
     # irregular verbs, whose past forms no stemmer joins to the present ("met" / "meet")
     "meet met meeting meetings",
     "hold held holding",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from index.lexical import stem
+from index.lexical import stem, token_set
 from rag.question import EQUIVALENTS, EVENT_MARK, HAPPENED, QuestionInfo
 
 NEAR = 4  # words between a figure and what it counts ("25 Israeli soldiers", "killed at least 33")
@@ -77,7 +77,7 @@ def _is_figure(word: str, exact: bool) -> bool:
 
 
 def _partitive(words: list[str], i: int) -> bool:
-    """"one of its top commanders", "two of the hostages": picks from a group, counts nothing by itself."""
+    """ "one of its top commanders", "two of the hostages": picks from a group, counts nothing by itself."""
     return words[i].lower() == "one" and i + 1 < len(words) and words[i + 1].lower() == "of"
 
 
@@ -139,14 +139,20 @@ _AMERICA_IN_TEXT = re.compile(r"\b(United States|America|American|U\.S\.|US|USA|
 
 def mentions_names(text: str, question: QuestionInfo) -> bool:
     """Does the sentence name the places, people and groups the question names? Demonyms count
-    (Lebanon ~ Lebanese: the same first five letters), the US by any of its usual names. A question
-    naming three or more may leave one to context ("... when he met Netanyahu")."""
+    (Lebanon ~ Lebanese: the same first five letters, or France ~ French: one group of equivalent words), the US by
+    any of its usual names. A question naming three or more may leave one to context ("... when he met Netanyahu"),
+    but not the first."""
     lowered = text.lower()
     wanted = list(dict.fromkeys("america" if n in _AMERICA else n for n in question.names))
+    words = token_set(text)
     missing = [
         name
         for name in wanted
-        if not (_AMERICA_IN_TEXT.search(text) if name == "america" else re.search(r"\b" + re.escape(name[:5]), lowered))
+        if not (
+            _AMERICA_IN_TEXT.search(text)
+            if name == "america"
+            else re.search(r"\b" + re.escape(name[:5]), lowered) or EQUIVALENTS.get(stem(name), set()) & words
+        )
     ]
     # the first name is the question's subject ("how much did the United States pledge at the Paris conference"):
     # a figure of another party's is no answer

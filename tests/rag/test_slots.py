@@ -86,6 +86,8 @@ def test_the_figure_sentence_must_name_what_the_question_names() -> None:
     pledge = analyze("How much did the United States pledge at the Paris conference on Lebanon?")
     assert not mentions_names("In Paris, a conference convened by France raised $200 million for Lebanon.", pledge)
     assert mentions_names("The United States pledged $300 million for Lebanon.", pledge)
+    raised = analyze("How much did the French-convened Paris conference raise for the Lebanese military?")
+    assert mentions_names("In Paris, a conference convened by France raised $200 million for the military.", raised)
 
 
 def test_plans_are_not_outcomes() -> None:
