@@ -59,6 +59,8 @@ def test_question_shapes_and_time_scopes() -> None:
     # a period's events are a dated list; without a period "what happened" is one fact
     assert analyze("What did Israel do in Lebanon in September 2024?").shape == "timeline"
     assert analyze("What happened to the talks?").shape == "fact"
+    assert analyze("What was reported about efforts to restart the talks in October 2024?").shape == "timeline"
+    assert analyze("What was said about the hostages?").shape == "fact"
     # "progress", "so far", "over the past year" inside a one-figure question ask for no timeline
     assert analyze("Which US envoy said there was positive progress toward a ceasefire?").shape == "fact"
     assert analyze("What did the World Bank estimate the conflict had cost Lebanon so far?").shape == "fact"
