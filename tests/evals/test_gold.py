@@ -47,3 +47,8 @@ def test_shape_and_mix(gold: list[dict]) -> None:
     assert len(unanswerable) >= 0.15 * len(gold)
     assert all(q["type"] == "unanswerable" and not q["evidence"] for q in unanswerable)
     assert all(q["evidence"] and q["article_ids"] for q in gold if q["answer"] is not None)
+
+
+def test_question_ids_are_unique_across_the_gold_files() -> None:
+    ids = [json.loads(line)["id"] for path in GOLD_FILES for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(ids) == len(set(ids))
