@@ -388,11 +388,15 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         return []
     best = ranked[0]
     if question.answer_type != "open" and not best.typed:
-        typed = next((e for e in ranked[:5] if e.typed), None)
+        near = [e for e in ranked[:5] if e.typed and e.score >= best.score - 2 * CLOSE]
         # ... if it is about as close and speaks of most of what the best one does
-        close = typed is not None and typed.score >= best.score - 2 * CLOSE
-        if close and typed.coverage >= SWAP_COVERAGE * best.coverage:
-            best = typed
+        if near and near[0].coverage >= SWAP_COVERAGE * best.coverage:
+            best = near[0]
+        # ... or the best one speaks of the office asked about without naming its holder ("to avenge the killing
+        # of one of its top commanders"): the same report names the holder in another sentence
+        elif question.role and re.search(rf"\b{re.escape(question.role.split()[-1])}", best.sentence.text, re.I):
+            same_report = [e for e in near if e.source.article.id == best.source.article.id]
+            best = max(same_report, key=lambda e: e.coverage, default=best)
     chosen = [best]
     following = _next_sentence(best, ranked)
     # The reason, or the figure or name asked for, often follows the sentence that matches the question

@@ -46,6 +46,14 @@ def test_a_one_fact_answer_does_not_mix_in_another_report_without_the_answer(ass
     assert no_uninvited_pledge.abstained
 
 
+def test_an_office_spoken_of_without_its_holder_takes_the_name_from_the_same_report(assistant) -> None:  # noqa: ANN001
+    # the best sentence says "to avenge the killing of one of its top commanders"; another names Fouad Shukur
+    answer = assistant.ask(
+        "The August barrage by Hezbollah was meant to avenge the killing of which of its commanders?"
+    )
+    assert not answer.abstained and "Fouad Shukur" in answer.text
+
+
 def test_abstains_on_dates_no_article_covers(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("What happened in the Gaza ceasefire talks in March 2023?")
     assert answer.abstained and answer.kind == "abstained" and answer.citations == []
