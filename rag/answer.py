@@ -101,12 +101,24 @@ def answer_question(
     notes = list(checked.notes)
 
     declined = draft.strip().startswith(CANNOT_ANSWER)
-    if generator.name != "extractive" and (failure or declined or checked.kept == 0):
-        # The evidence passed the abstention checks, so a refusal, an unsupported draft or a failed call
-        # is the model's failure, not the articles': answer from the evidence instead.
+    omitted = None
+    if generator.name != "extractive" and not (failure or declined or checked.kept == 0):
         from rag.generators.extractive import ExtractiveGenerator
 
-        why = failure or f"{generator.name} draft {'declined' if declined else 'unsupported'}"
+        # "Who heads the Mossad?" -> "The Mossad is the head of the intelligence agency [1]" is supported and says
+        # nothing: a draft must state the figure, name or date the evidence answers with
+        values = ExtractiveGenerator().answer_values(info, evidence)
+        stated = any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", checked.text, re.I) for v in values)
+        omitted = " / ".join(values[:3]) if values and not stated else None
+    if generator.name != "extractive" and (failure or declined or checked.kept == 0 or omitted):
+        # The evidence passed the abstention checks, so a refusal, an unsupported draft, one that leaves out the
+        # answer or a failed call is the model's failure, not the articles': answer from the evidence instead.
+        from rag.generators.extractive import ExtractiveGenerator
+
+        if omitted:
+            why = f"{generator.name} draft leaves out the answer the evidence gives ({omitted})"
+        else:
+            why = failure or f"{generator.name} draft {'declined' if declined else 'unsupported'}"
         notes.append(f"{why}; answered from the evidence sentences instead")
         shown = list(evidence.passages[:k])
         checked = verify("".join(ExtractiveGenerator().draft(info, evidence, shown, history)), shown)

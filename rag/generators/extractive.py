@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences, fits_kind
+from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_names, answer_sentences, fits_kind
 from rag.question import QuestionInfo
 from rag.slots import matching_figures
 from rag.timeline import date_label, select_dated, source_label
@@ -57,6 +57,24 @@ class ExtractiveGenerator:
     def choose(self, question: QuestionInfo, evidence: EvidenceSet) -> list[EvidenceSentence]:
         """The sentences the answer quotes (see rag.evidence.answer_sentences)."""
         return answer_sentences(question, evidence)
+
+    def answer_values(self, question: QuestionInfo, evidence: EvidenceSet) -> list[str]:
+        """What a one-fact answer to a figure, person or place question must state: the short answer it leads
+        with, or else the figures or names its leading sentences hold. Empty for other questions."""
+        if question.shape != "fact" or question.answer_type not in ("number", "person", "place"):
+            return []
+        values = []
+        for e in answer_lead(question, self.choose(question, evidence)):
+            if not e.typed:
+                continue
+            short = short_answer(question, e.sentence.text.strip(), e.context)
+            if short:
+                return [short]
+            if question.answer_type == "number":
+                values += matching_figures(e.sentence.text, question, e.context)
+            else:
+                values += answer_names(e.sentence.text, question.answer_type, question)
+        return values
 
     def draft(
         self, question: QuestionInfo, evidence: EvidenceSet, shown: list[ScoredPassage], history: list[Turn]

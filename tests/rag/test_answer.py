@@ -150,3 +150,22 @@ def test_cli_ask_json_prints_the_answer_object(corpus_settings, assistant) -> No
     )
     answer = Answer.model_validate(json.loads(out.stdout))
     assert "David Barnea" in answer.text and answer.citations
+
+
+class _Evasive:
+    """A scripted LLM whose draft is supported by the passage yet states no answer."""
+
+    name = "evasive"
+
+    def draft(self, question, evidence, shown, history):  # noqa: ANN001, ANN201
+        yield "The Mossad is the head of the Israeli intelligence agency Mossad [1]."
+
+
+def test_a_supported_draft_that_leaves_out_the_answer_falls_back_to_the_evidence(assistant) -> None:  # noqa: ANN001
+    from tests.rag.test_bounds import install
+
+    install(assistant, _Evasive())
+    answer = assistant.ask("Who heads the Mossad?", generator="evasive")
+    assert "David Barnea" in answer.text and not answer.abstained
+    assert any("leaves out the answer" in note for note in answer.verification)
+    check_citations(assistant, answer)
