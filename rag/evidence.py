@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from index.lexical import idf_table, nearest_spelling, stem, token_set, unseen_idf
 from index.store import Snapshot
 from rag.dates import DateScope, mentions_scope
-from rag.question import EQUIVALENTS, AnswerType, QuestionInfo
+from rag.question import EQUIVALENTS, HAPPENED, AnswerType, QuestionInfo
 from rag.slots import holds_figure
 from rag.types import ScoredPassage, Sentence
 
@@ -61,6 +61,7 @@ MAX_SENTENCES = 3  # sentences an answer quotes
 SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the best one if it covers this share of it
 # "..., and what did Israel launch?", "... signed, and on what date?": a question asking two things
 _TWO_PART = re.compile(r"\band (?:(?:on|in|at|by|for|from|to|with) )?(?:what|who|when|where|which|how|why)\b", re.I)
+EVENT_REACH = 50  # characters between a date and the event a "when was X killed" question asks about
 ROLE_REACH = 40  # characters between an office named in a person question and its holder's name
 CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
@@ -101,7 +102,8 @@ def has_answer_type(
         return holds_figure(text, question, context)
     asked = question.text.lower()
     if kind == "date":
-        return any(m.group(0).lower() not in asked for m in _DATE.finditer(text))
+        dates = [m.span() for m in _DATE.finditer(text) if m.group(0).lower() not in asked]
+        return bool(dates) and _dates_the_event(text, dates, question)
     if kind in ("person", "place"):
         asked_words = _words(question.text)
         first = _FIRST_NAME.match(text)
@@ -111,6 +113,19 @@ def has_answer_type(
             kind == "person" and not question.wants_person and any(w not in asked_words for w in _attributed(text))
         )
     return True
+
+
+def _dates_the_event(text: str, dates: list[tuple[int, int]], question: QuestionInfo) -> bool:
+    """When was someone killed, wounded, displaced or taken: where the sentence speaks of that event, a date far
+    from it dates something else ("the death of Yahya Sinwar - blamed for ... the assault on Oct. 7 last year")."""
+    events = {t for t in question.terms if t in HAPPENED}
+    wanted = events.union(*(EQUIVALENTS.get(t, set()) for t in events))
+    mentions = [m.span() for m in re.finditer(r"[\w’'-]+", text) if stem(m.group(0).lower()) in wanted]
+    return not mentions or any(
+        d_start - EVENT_REACH <= e_end and e_start - EVENT_REACH <= d_end
+        for d_start, d_end in dates
+        for e_start, e_end in mentions
+    )
 
 
 def answer_names(

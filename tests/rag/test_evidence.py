@@ -34,6 +34,14 @@ def test_a_figure_the_question_states_is_a_term_but_a_lone_digit_is_not() -> Non
     assert "7" not in analyze("What happened to the 7 hostages?").terms
 
 
+def test_a_date_far_from_the_asked_event_dates_something_else() -> None:
+    far = "They have exchanged fire since 8 October, but it ratcheted up in June after Israel killed Taleb Abdullah."
+    assert not _typed("On exactly which day in June 2024 was Taleb Abdullah killed?", far)
+    assert _typed("When was Taleb Abdullah killed?", "Israel killed Taleb Abdullah on 11 June, officials said.")
+    # a sentence that does not speak of the event cannot say which date is its
+    assert _typed("When was Nasrallah killed?", "Hezbollah lost Hassan Nasrallah in a Sept. 27 airstrike.")
+
+
 def test_a_month_or_a_weekday_is_no_name() -> None:
     sentence = "The conflict ratcheted up in June after Israel killed Taleb Sami Abdullah, a senior member, on Sunday."
     assert not _typed("Who did Hezbollah appoint to replace Taleb Sami Abdullah after Israel killed him?", sentence)
