@@ -61,7 +61,7 @@ MAX_SENTENCES = 3  # sentences an answer quotes
 SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the best one if it covers this share of it
 # "..., and what did Israel launch?", "... signed, and on what date?": a question asking two things
 _TWO_PART = re.compile(r"\band (?:(?:on|in|at|by|for|from|to|with) )?(?:what|who|when|where|which|how|why)\b", re.I)
-EVENT_REACH = 50  # characters between a date and the event a "when was X killed" question asks about
+EVENT_REACH = 40  # characters between a date and the event a "when was X killed" question asks about
 ROLE_REACH = 40  # characters between an office named in a person question and its holder's name
 CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
