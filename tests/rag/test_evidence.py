@@ -35,7 +35,8 @@ def test_a_figure_the_question_states_is_a_term_but_a_lone_digit_is_not() -> Non
 
 
 def test_a_date_far_from_the_asked_event_dates_something_else() -> None:
-    far = "They exchanged near-daily fire since 8 October, but the conflict ratcheted up in June after Israel killed him."
+    far = "They exchanged near-daily fire since 8 October, but the conflict ratcheted up in June after Israel"
+    far += " killed him."
     assert not _typed("On exactly which day in June 2024 was he killed?", far)
     assert _typed("When was Taleb Abdullah killed?", "Israel killed Taleb Abdullah on 11 June, officials said.")
     # a sentence that does not speak of the event cannot say which date is its
