@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_names, answer_sentences, fits_kind
+from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
+from rag.kinds import answer_names, fits_kind
 from rag.question import QuestionInfo
 from rag.slots import matching_figures
 from rag.timeline import date_label, select_dated, source_label

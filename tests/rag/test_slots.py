@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.evidence import has_answer_type
+from rag.kinds import has_answer_type
 from rag.question import analyze
 from rag.slots import holds_figure, mentions_names, prospective
 

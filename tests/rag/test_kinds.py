@@ -1,11 +1,11 @@
-"""Which sentences hold the kind of answer a question asks for (model-free logic of rag/evidence.py)."""
+"""Which sentences hold the kind of answer a question asks for (model-free logic of rag/kinds.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from rag.dates import mentioned_spans
-from rag.evidence import full_name_surnames, has_answer_type
+from rag.kinds import full_name_surnames, has_answer_type
 from rag.question import analyze, answer_type, expand_shorthand
 from rag.slots import holds_figure
 
