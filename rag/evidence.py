@@ -253,9 +253,15 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
     following = _next_sentence(best, ranked)
     # The reason, or the figure or name asked for, often follows the sentence that matches the question
     # ("... a strike on a vehicle on the Beirut-Bekaa highway. A security source said one person was killed.").
-    if following is not None and (
-        question.why or (question.answer_type != "open" and not best.typed and following.typed)
-    ):
+    # A quote often runs on into the next sentence, which then holds words of the question the best one lacks
+    # ("... bank of targets. 'The enemy should expect us on land, sea and air,'" for "where did Nasrallah say
+    # Israel should expect Hezbollah?").
+    names = set(token_set(" ".join(question.names)))
+    continues = following is not None and bool(
+        (set(question.terms) - names) & (set(token_set(following.sentence.text)) - set(token_set(best.sentence.text)))
+    )
+    typed_next = question.answer_type != "open" and not best.typed and following is not None and following.typed
+    if following is not None and (question.why or typed_next or continues):
         chosen.append(following)
     covered = set().union(*(token_set(e.sentence.text) for e in chosen))
     for e in ranked:

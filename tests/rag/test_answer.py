@@ -54,6 +54,13 @@ def test_an_office_spoken_of_without_its_holder_takes_the_name_from_the_same_rep
     assert not answer.abstained and "Fouad Shukur" in answer.text
 
 
+def test_a_quote_that_runs_on_into_the_next_sentence_is_answered_with_it(assistant) -> None:  # noqa: ANN001
+    # "... a complete bank of targets ... the Mediterranean." then "The enemy should expect us on land, sea and air"
+    answer = assistant.ask("Where did Nasrallah warn Israel to expect Hezbollah fighters, in his June speech?")
+    assert "land, sea and air" in answer.text
+    check_citations(assistant, answer)
+
+
 def test_abstains_on_dates_no_article_covers(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("What happened in the Gaza ceasefire talks in March 2023?")
     assert answer.abstained and answer.kind == "abstained" and answer.citations == []
