@@ -490,7 +490,7 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
         terms=terms,
         numbers=re.findall(r"\d[\d,.]*", undated),
         time=time,
-        quoted=[q for q in _QUOTED.findall(question) if len(q.split()) >= 2],
+        quoted=[q for q in _QUOTED.findall(question) if len(q.split()) >= 2 or (len(q) >= 4 and q.isalpha())],
         why=bool(re.match(r"\s*(why|for what reason|what (is|was) the reason)\b", question, re.I)),
         shape=answer_shape(question, time),
         focus=counted_focus(undated),

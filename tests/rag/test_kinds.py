@@ -43,6 +43,12 @@ def test_a_date_far_from_the_asked_event_dates_something_else() -> None:
     assert _typed("When was Nasrallah killed?", "Hezbollah lost Hassan Nasrallah in a Sept. 27 airstrike.")
 
 
+def test_a_quoted_word_or_phrase_is_looked_for_verbatim() -> None:
+    assert analyze("Who called the resolution 'cynically' designed?").quoted == ["cynically"]
+    assert analyze("Who said 'no sane person' would agree?").quoted == ["no sane person"]
+    assert analyze("What did he call 'it'?").quoted == []
+
+
 def test_a_month_or_a_weekday_is_no_name() -> None:
     sentence = "The conflict ratcheted up in June after Israel killed Taleb Sami Abdullah, a senior member, on Sunday."
     assert not _typed("Who did Hezbollah appoint to replace Taleb Sami Abdullah after Israel killed him?", sentence)
