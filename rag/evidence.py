@@ -38,6 +38,7 @@ MAX_SENTENCES = 3  # sentences an answer quotes
 SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the best one if it covers this share of it
 # "..., and what did Israel launch?", "... signed, and on what date?": a question asking two things
 _TWO_PART = re.compile(r"\band (?:(?:on|in|at|by|for|from|to|with) )?(?:what|who|when|where|which|how|why)\b", re.I)
+SENTENCE_GAP = 4  # characters between one sentence's end and the next one's start (spaces, a paragraph break)
 CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
 
@@ -257,12 +258,15 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
     # ("... bank of targets. 'The enemy should expect us on land, sea and air,'" for "where did Nasrallah say
     # Israel should expect Hezbollah?").
     names = set(token_set(" ".join(question.names)))
-    continues = following is not None and bool(
-        (set(question.terms) - names) & (set(token_set(following.sentence.text)) - set(token_set(best.sentence.text)))
+    run_on = following or _opening_next_passage(best, ranked)
+    continues = run_on is not None and bool(
+        (set(question.terms) - names) & (set(token_set(run_on.sentence.text)) - set(token_set(best.sentence.text)))
     )
     typed_next = question.answer_type != "open" and not best.typed and following is not None and following.typed
-    if following is not None and (question.why or typed_next or continues):
+    if following is not None and (question.why or typed_next):
         chosen.append(following)
+    elif continues:
+        chosen.append(run_on)
     covered = set().union(*(token_set(e.sentence.text) for e in chosen))
     for e in ranked:
         if len(chosen) >= MAX_SENTENCES or e.score < best.score - CLOSE:
@@ -305,3 +309,17 @@ def _next_sentence(e: EvidenceSentence, ranked: list[EvidenceSentence]) -> Evide
         ),
         None,
     )
+
+
+def _opening_next_passage(e: EvidenceSentence, ranked: list[EvidenceSentence]) -> EvidenceSentence | None:
+    """For a passage's last sentence: the scored sentence that follows it in the article, across the whitespace
+    between them, opening the next passage."""
+    if e.sentence.start != e.source.passage.sentences[-1].start:
+        return None
+    article = e.source.passage.article_id
+    after = [
+        r
+        for r in ranked
+        if r.source.passage.article_id == article and 0 <= r.sentence.start - e.sentence.end <= SENTENCE_GAP
+    ]
+    return min(after, key=lambda r: r.sentence.start, default=None)

@@ -61,6 +61,14 @@ def test_a_quote_that_runs_on_into_the_next_sentence_is_answered_with_it(assista
     check_citations(assistant, answer)
 
 
+def test_the_next_sentence_runs_on_across_a_passage_boundary(assistant) -> None:  # noqa: ANN001
+    # "... the US vetoed a UN security council vote on Wednesday ..." may end a passage (it does with the default
+    # chunking); "Members of the council voted 14-1 ..." then opens the next one
+    answer = assistant.ask("How did the Security Council vote on the Gaza ceasefire resolution the US vetoed?")
+    assert "14-1" in answer.text
+    check_citations(assistant, answer)
+
+
 def test_abstains_on_dates_no_article_covers(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("What happened in the Gaza ceasefire talks in March 2023?")
     assert answer.abstained and answer.kind == "abstained" and answer.citations == []
