@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from index.store import Snapshot
 from rag.abstain import out_of_range, weak_evidence
 from rag.generators import Generator
+from rag.generators.extractive import ExtractiveGenerator
 from rag.prompts import CANNOT_ANSWER
 from rag.question import analyze, expand_shorthand, is_follow_up
 from rag.types import Answer, Filters, ScoredPassage, Turn
@@ -101,27 +102,21 @@ def answer_question(
     notes = list(checked.notes)
 
     declined = draft.strip().startswith(CANNOT_ANSWER)
-    omitted = None
-    if generator.name != "extractive" and not (failure or declined or checked.kept == 0):
-        from rag.generators.extractive import ExtractiveGenerator
-
-        # "Who heads the Mossad?" -> "The Mossad is the head of the intelligence agency [1]" is supported and says
-        # nothing: a draft must state the figure, name or date the evidence answers with
-        values = ExtractiveGenerator().answer_values(info, evidence)
-        stated = any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", checked.text, re.I) for v in values)
-        omitted = " / ".join(values[:3]) if values and not stated else None
-    if generator.name != "extractive" and (failure or declined or checked.kept == 0 or omitted):
+    evidence_writer = ExtractiveGenerator()
+    why = None
+    if generator.name != "extractive":
         # The evidence passed the abstention checks, so a refusal, an unsupported draft, one that leaves out the
         # answer or a failed call is the model's failure, not the articles': answer from the evidence instead.
-        from rag.generators.extractive import ExtractiveGenerator
-
-        if omitted:
-            why = f"{generator.name} draft leaves out the answer the evidence gives ({omitted})"
-        else:
+        # ("Who heads the Mossad?" -> "The Mossad is the head of the intelligence agency [1]" is supported and says
+        # nothing: a draft must state the figure or name the evidence answers with.)
+        if failure or declined or checked.kept == 0:
             why = failure or f"{generator.name} draft {'declined' if declined else 'unsupported'}"
+        elif omitted := _omitted_answer(checked.text, evidence_writer.answer_values(info, evidence)):
+            why = f"{generator.name} draft leaves out the answer the evidence gives ({omitted})"
+    if why:
         notes.append(f"{why}; answered from the evidence sentences instead")
         shown = list(evidence.passages[:k])
-        checked = verify("".join(ExtractiveGenerator().draft(info, evidence, shown, history)), shown)
+        checked = verify("".join(evidence_writer.draft(info, evidence, shown, history)), shown)
         notes.extend(checked.notes)
     timings["verify"] = time.perf_counter() - started - timings["retrieve"] - timings["generate"]
 
@@ -147,6 +142,13 @@ def answer_question(
             verification=notes,
         )
     )
+
+
+def _omitted_answer(text: str, values: list[str]) -> str | None:
+    """The answer values (figures, names) the text states none of, joined for a note; None if it states one."""
+    if not values or any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", text, re.I) for v in values):
+        return None
+    return " / ".join(values[:3])
 
 
 def _generator(assistant: Assistant, name: str | None) -> Generator:

@@ -17,8 +17,9 @@ _MONTH = (
     r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?"
     r"|dec(ember)?)"
 )
+_WEEKDAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _DATE = re.compile(
-    rf"\b{_MONTH}\.?\s+\d|\b\d{{1,2}}\s+{_MONTH}\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    rf"\b{_MONTH}\.?\s+\d|\b\d{{1,2}}\s+{_MONTH}\b|\b{_WEEKDAY}\b"
     rf"|\b(early|mid|late|end of|beginning of|start of|since|until|in|by)[\s-]+{_MONTH}\b"
     r"|\b(morning|afternoon|evening|overnight|at night|dawn|dusk|midnight|noon)\b"
     r"|\b(19|20)\d\d\b|\b(yesterday|today|tonight|last (week|month|year)|(earlier|later) this (week|month|year)"
@@ -26,7 +27,7 @@ _DATE = re.compile(
     re.I,
 )
 # A month or a weekday alone ("in June", "on Sunday") is capitalised but names no person and no place.
-_CALENDAR = re.compile(rf"{_MONTH}\.?|monday|tuesday|wednesday|thursday|friday|saturday|sunday", re.I)
+_CALENDAR = re.compile(rf"{_MONTH}\.?|{_WEEKDAY}", re.I)
 # Capitalised words not at the start of the sentence: a crude but model-free stand-in for names.
 NAME = re.compile(r"(?<=[\w,;:’'\"“] )([A-Z][\w’'\-]+(?:\s+(?:al-|bin |de |)?[A-Z][\w’'\-]+)*)")
 
@@ -71,6 +72,8 @@ def _dates_the_event(text: str, dates: list[tuple[int, int]], question: Question
     """When was someone killed, wounded, displaced or taken: where the sentence speaks of that event, a date far
     from it dates something else ("the death of Yahya Sinwar - blamed for ... the assault on Oct. 7 last year")."""
     events = {t for t in question.terms if t in HAPPENED}
+    if not events:
+        return True
     wanted = events.union(*(EQUIVALENTS.get(t, set()) for t in events))
     mentions = [m.span() for m in re.finditer(r"[\w’'-]+", text) if stem(m.group(0).lower()) in wanted]
     return not mentions or any(
@@ -102,6 +105,11 @@ def answer_names(
         and (not roles or any(start - ROLE_REACH <= r_end and r_start - ROLE_REACH <= end for r_start, r_end in roles))
     ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
+
+
+def speaks_of_office(text: str, role: str) -> bool:
+    """Does the text name the office of a person question's role at all ("one of its top commanders")?"""
+    return bool(role) and bool(re.search(rf"\b{re.escape(role.split()[-1])}", text, re.I))
 
 
 def _role_mentions(text: str, role: str) -> list[tuple[int, int]]:
