@@ -356,6 +356,12 @@ class Snapshot:
         cur = self._query("SELECT DISTINCT published FROM articles WHERE published IS NOT NULL ORDER BY published")
         return tuple(date.fromisoformat(r["published"]) for r in cur)
 
+    @functools.cached_property
+    def publishers(self) -> tuple[str, ...]:
+        """The distinct publisher names ("Reuters", "Middle East Eye"); read once, like the dates."""
+        cur = self._query("SELECT DISTINCT publisher FROM articles WHERE publisher IS NOT NULL ORDER BY publisher")
+        return tuple(r["publisher"] for r in cur)
+
     def articles(self) -> list[ArticleInfo]:
         cur = self._query("SELECT id, title, publisher, published, url, source FROM articles ORDER BY published, id")
         return [ArticleInfo(**dict(r)) for r in cur]

@@ -72,7 +72,7 @@ def answer_question(
     reference = latest_date(snapshot)
     # Evidence is scored on the question's own words; a follow-up with hardly any ("and what did he
     # say?") borrows those of the conversation. Retrieval always searches with the whole query.
-    info = analyze(asked, reference)
+    info = analyze(asked, reference, snapshot.publishers)
     if query != expand_shorthand(asked) and len(info.terms) < 2:
         info.terms = analyze(query, reference).terms
     reason = out_of_range(info, snapshot)

@@ -63,7 +63,7 @@ class Assistant:
         """The k best passages for the question: dense + BM25 fused, then reranked by their best sentences."""
         snapshot = self._snapshot
         question = clean_question(question)
-        info = analyze(question, latest_date(snapshot))
+        info = analyze(question, latest_date(snapshot), snapshot.publishers)
         evidence = self._evidence(snapshot, info, question, filters)[1]
         return evidence.passages[: k or self.settings.top_k]
 
@@ -72,7 +72,9 @@ class Assistant:
     ) -> tuple[list[ScoredPassage], EvidenceSet]:
         self._check_dimension(snapshot)
         query_vector = self.embedder.embed([query])[0]
-        retriever = HybridRetriever(snapshot, self.embedder, self.settings.candidates, self.settings.rrf_k)
+        retriever = HybridRetriever(
+            snapshot, self.embedder, self.settings.candidates, self.settings.rrf_k, self.settings.each_top
+        )
         per_article = 3 if info.shape != "fact" else 0  # change over time: reach every report
         candidates = retriever.retrieve(
             query, self.settings.rerank_depth, filters, query_vector=query_vector, per_article=per_article

@@ -32,6 +32,7 @@ W_PASSAGE = 0.04  # weight of the passage's first-stage (fused) rank
 W_PASSAGE_DENSE = 0.0  # weight of a passage's own cosine when passages are reranked (0: hurt hit@5)
 W_QUOTED = 0.3  # a sentence holding a phrase the question quotes
 W_DATED = 0.25  # a sentence published in, or speaking of, the period the question names
+W_SOURCE = 0.1  # a sentence of a publisher the question names ("according to Reuters")
 W_RECENT = 0.15  # the newest report's sentences, when the question asks for the latest
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 MAX_SENTENCES = 3  # sentences an answer quotes
@@ -72,14 +73,15 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def _in_scope(source: ScoredPassage, question: QuestionInfo) -> bool:
+def _in_scope(source: ScoredPassage, question: QuestionInfo) -> float:
+    """1 for a report published in a period the question names, half that for one in the days after it."""
     published = source.article.published
     if published is None or not question.time.scopes:
-        return False
-    return any(
-        s.start - timedelta(days=1) <= published <= s.end + timedelta(days=DATE_SLACK_DAYS)
-        for s in question.time.scopes
-    )
+        return 0.0
+    scopes = question.time.scopes
+    if any(s.start - timedelta(days=1) <= published <= s.end for s in scopes):
+        return 1.0
+    return 0.5 * any(s.end < published <= s.end + timedelta(days=DATE_SLACK_DAYS) for s in scopes)
 
 
 def in_span(e: EvidenceSentence, question: QuestionInfo) -> bool:
@@ -132,6 +134,14 @@ def _match_terms(terms: list[str], vocabulary: set[str], corpus_idf: dict[str, f
     return matched
 
 
+def _from_named_source(sentence: Sentence, source: ScoredPassage, question: QuestionInfo) -> bool:
+    """A one-fact question naming a publisher ("according to Reuters") is answered from that publisher's reports,
+    or from a sentence that names it ("... told Reuters"); a timeline may set it beside other reports."""
+    if not question.sources or question.shape != "fact" or source.article.publisher in question.sources:
+        return True
+    return any(re.search(rf"\b{re.escape(name)}\b", sentence.text, re.I) for name in question.sources)
+
+
 def select_evidence(
     question: QuestionInfo, query_vector: np.ndarray, candidates: list[ScoredPassage], snapshot: Snapshot
 ) -> EvidenceSet:
@@ -144,7 +154,7 @@ def select_evidence(
     seen: dict[tuple[str, int], tuple[Sentence, ScoredPassage]] = {}
     for candidate in candidates:
         for sentence in candidate.passage.sentences:
-            if AIMED_AT_ASSISTANT.search(sentence.text):
+            if AIMED_AT_ASSISTANT.search(sentence.text) or not _from_named_source(sentence, candidate, question):
                 continue
             seen.setdefault((candidate.passage.article_id, sentence.start), (sentence, candidate))
     keys = list(seen)
@@ -183,8 +193,9 @@ def select_evidence(
         )
         prior = 1.0 / (1.0 + rank_of[id(source)])
         quoted = any(_norm(q) in _norm(sentence.text) for q in question.quoted)
-        dated = _in_scope(source, question) or any(
-            mentions_scope(sentence.text, source.article.published, scope) for scope in question.time.scopes
+        dated = max(
+            _in_scope(source, question),
+            any(mentions_scope(sentence.text, source.article.published, scope) for scope in question.time.scopes),
         )
         score = (
             float(dense[i])
@@ -193,6 +204,7 @@ def select_evidence(
             + W_PASSAGE * prior
             + W_QUOTED * quoted
             + W_DATED * dated
+            + W_SOURCE * (source.article.publisher in question.sources)
             + W_RECENT * recency.get(source.article.id, 0.0)
         )
         scored.append(

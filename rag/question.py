@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date
 from typing import Literal
 
@@ -51,7 +52,9 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
         re.compile(
             r"\bhow (many|much|far|long|old|big|large|often)\b|\b(what|which) (time ?frame|timescale)\b"
             r"|\b(what|which) (number|percentage|share|proportion|figure|amount|sum|toll|count|total|tally)\b"
-            r"|\b(death toll|casualty figure|vote count)\b|\bwhat\b.{0,60}\b(cost|costs|price|worth|spend|spent)\b",
+            r"|\b(death toll|vote count)\b|\b(population|casualty|casualties|death|fatality|displacement|funding|aid"
+            r"|budget|economic|cost|damage|turnout|refugee|troop)\s+(figures?|estimates?|numbers?|tally|count)\b"
+            r"|\bwhat\b.{0,60}\b(cost|costs|price|worth|spend|spent)\b",
             re.I,
         ),
     ),
@@ -265,6 +268,8 @@ class QuestionInfo(BaseModel):
     asked_thing: str = ""  # the stemmed noun of a "which/what <noun>" phrase: "what new conditions did" -> condit
     role: str = ""  # the office a person question asks about, with its qualifier ("which US envoy" -> "us envoy")
     names: list[str] = []  # places, people, groups the question names (lower case), attributions left out
+    # publishers the question names ("the 24 October Reuters report"): which report, not words its text must hold
+    sources: list[str] = []
 
 
 _TIMELINE = re.compile(
@@ -470,10 +475,19 @@ def asked_thing(question: str) -> str:
     return stem(word)
 
 
-def analyze(question: str, reference: date | None = None) -> QuestionInfo:
+def named_sources(question: str, publishers: Collection[str]) -> list[str]:
+    """The publishers of indexed articles that the question names."""
+    return [p for p in publishers if re.search(rf"\b{re.escape(p)}\b", question, re.I)]
+
+
+def analyze(question: str, reference: date | None = None, publishers: Collection[str] = ()) -> QuestionInfo:
     """The question's answer type, key terms and time references (months without a year are
-    read relative to `reference`, normally the newest article's date)."""
+    read relative to `reference`, normally the newest article's date). A publisher of `publishers` that
+    the question names is a source, not a name the evidence must hold."""
     question = expand_shorthand(" ".join(question.split()))
+    sources = named_sources(question, publishers)
+    source_words = {w.lower() for p in sources for w in p.split()}
+    source_terms = set(tokenize([" ".join(sources)])[0])
     time = find_time_references(question, reference)
     undated = strip_spans(question, time.spans)
     # A figure the question states ("the strike that killed at least 16") is a term like a name: it says
@@ -481,7 +495,7 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
     terms = [
         t
         for t in dict.fromkeys(tokenize([undated])[0])
-        if t and t not in _FRAME_WORDS and not (t.isdigit() and len(t) < 2)
+        if t and t not in _FRAME_WORDS and not (t.isdigit() and len(t) < 2) and t not in source_terms
     ]
     kind = answer_type(question)
     return QuestionInfo(
@@ -498,7 +512,8 @@ def analyze(question: str, reference: date | None = None) -> QuestionInfo:
         exact=bool(_EXACT.search(question)),
         # "who said a diplomatic outcome was preferred" asks for a person, not for what came of something
         outcome=kind in ("open", "date") and bool(_OUTCOME.search(question)),
-        names=named(undated),
+        names=[n for n in named(undated) if n not in source_words],
+        sources=sources,
         wants_name=bool(_WANTS_NAME.search(question)),
         wants_person=kind == "person" and bool(_PERSON_ROLE.search(question)),
         role=person_role(question) if kind == "person" else "",

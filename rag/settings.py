@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         50, ge=5, le=1000, description="Candidates each retriever (dense, BM25) contributes to fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant: score = sum 1/(rrf_k + rank).")
+    each_top: int = Field(
+        3, ge=0, le=50, description="Each retriever's first passages always reach reranking, whatever fusion says."
+    )
     rerank_depth: int = Field(30, ge=5, le=200, description="Fused candidates whose sentences are scored to rerank.")
 
     # Answering

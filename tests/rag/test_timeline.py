@@ -27,6 +27,16 @@ def test_reports_that_disagree_on_a_figure_are_shown_side_by_side(assistant) -> 
     check_citations(assistant, answer)
 
 
+def test_a_named_publisher_picks_the_report_and_is_not_a_word_its_text_must_hold(assistant) -> None:  # noqa: ANN001
+    info = analyze("What did the 24 October Reuters report say?", publishers=["Reuters", "Middle East Eye"])
+    assert info.sources == ["Reuters"] and "reuters" not in info.names
+    # the November report is not Reuters', and its text does not say "Reuters": its figure still counts
+    answer = assistant.ask(
+        "How did the Lebanese death toll change between the 24 October Reuters report and the 20 November report?"
+    )
+    assert not answer.abstained and "more than 2,500" in answer.text and "3,544" in answer.text
+
+
 def test_single_fact_questions_stay_facts(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("Who heads the Mossad?")
     assert answer.kind == "fact" and answer.events == []
