@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from index.lexical import search_bm25, stem, token_set
 from index.store import Snapshot
-from rag.dates import DateScope, mentioned_spans
+from rag.dates import DateScope, event_spans, mentioned_spans, within
 from rag.evidence import EvidenceSet, answer_lead, answer_sentences
 from rag.question import EQUIVALENTS, QuestionInfo
 from rag.slots import prospective
@@ -19,6 +19,7 @@ MIN_SUPPORT = 0.56  # dense + 0.5 * window coverage, below which the evidence is
 # questions (three sets) one falls below it (0.54), and it was answered wrongly
 TYPED_DEPTH = 3  # best sentences searched for the kind of answer asked for (a figure, a date, a name)
 LOOKBACK_DAYS = 7  # a report speaks of its own week ("on Thursday", "last week")
+RELATIVE_REACH_DAYS = 400  # "last year", "13 months ago": how far back a report's relative words reach
 MENTION_SEARCH = 200  # passages searched for a mention of the month a question asks about
 OUTCOME_COVERAGE = 0.5  # a sentence addresses an outcome question when it holds this share of its terms
 
@@ -42,6 +43,14 @@ def _period_mentioned(snapshot: Snapshot, scope: DateScope) -> bool:
             for start, end in mentioned_spans(passage.text, article.published, month):
                 if start <= scope.end and end >= scope.start:
                     return True
+    # "last month" in a report of August speaks of July: reports published within a year after the scope
+    hits = search_bm25(snapshot.bm25, "last month week year ago earlier", MENTION_SEARCH)
+    for passage, article in snapshot.passages_at([i for i, _ in hits]):
+        published = article.published
+        if published is None or not scope.start <= published <= scope.end + timedelta(days=RELATIVE_REACH_DAYS):
+            continue
+        if any(within(span.start, span.end, scope) for span in event_spans(passage.text, published)):
+            return True
     return False
 
 
@@ -103,6 +112,9 @@ def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
     if not evidence.sentences:
         return "No passage in the articles matches the question."
     top = evidence.sentences[0]
+    if question.about_period:  # no topic to be close to: the evidence must speak of the period
+        asked = ", ".join(s.text for s in question.time.scopes)
+        return None if top.dated >= 1 else f"No passage says what happened on or in {asked}."
     if top.dense < MIN_DENSE:
         return "No passage in the articles is close to the question."
     support = top.dense + 0.5 * evidence.window_coverage

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from pydantic import BaseModel
@@ -16,6 +16,7 @@ MONTH = (
 )
 # "5 November 2024", "November 5, 2024", "November 2024", "Nov. 2024", "March"
 _MONTH_REF = re.compile(
+    r"(?:\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+(?:the\s+)?(?=\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))?"
     rf"\b(?:(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?\s+)?{MONTH}\.?(?:\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?,?)?"
     r"(?:,?\s+(?P<year>(?:19|20)\d\d))?\b",
     re.I,
@@ -117,30 +118,93 @@ _RELATIVE_DAY = re.compile(
     r"|\b(?P<rel>yesterday|today|tonight|overnight)\b",
     re.I,
 )
+_NUMBER = r"(?:\d{1,2}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen)"
+# "last month", "three weeks ago", "earlier this month", "last year" (not "over the last year": a duration)
+_RELATIVE_SPAN = re.compile(
+    rf"\b(?P<ago>{_NUMBER}\s+(?P<unit>day|week|month|year)s?\s+ago)\b"
+    r"|(?<!the )(?<!over )(?<!past )\b(?P<last>last (?P<last_unit>week|month|year))\b"
+    r"|\b(?P<this>(?:earlier )?this (?P<this_unit>week|month|year))\b",
+    re.I,
+)
 
 
-def event_date(sentence: str, published: date | None) -> tuple[date, str] | None:
-    """When a sentence's event happened, if it says so relative to the report ("on Thursday",
-    "yesterday"): resolved by dateparser against the publication date, looking back, never ahead."""
-    if published is None:
-        return None
-    m = _RELATIVE_DAY.search(sentence)
-    if not m:
-        return None
+class EventSpan(BaseModel):
+    """When a sentence's event happened, as read from words relative to its report's date."""
+
+    start: date
+    end: date  # the same day when the sentence names the day
+    rule: str
+
+
+def _calendar_span(day: date, unit: str) -> tuple[date, date]:
+    """The week (Monday to Sunday), month or year that holds `day`."""
+    if unit == "week":
+        monday = day - timedelta(days=day.weekday())
+        return monday, monday + timedelta(days=6)
+    if unit == "month":
+        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    if unit == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    return day, day
+
+
+def _looking_back(phrase: str, published: date) -> date | None:
     import datetime as dt
 
     import dateparser
 
-    phrase = m.group("day") or m.group("rel")
-    if phrase.lower() in ("today", "tonight", "overnight"):
-        return published, f"'{m.group(0).strip()}' = the day of publication"
     base = dt.datetime.combine(published, dt.time(23, 59))
-    if m.group("day") and published.strftime("%A").lower() == phrase.lower():
-        return published, f"'{m.group(0).strip()}' = the publication day, a {phrase.title()}"
     parsed = dateparser.parse(phrase, settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"})
-    if parsed is None or parsed.date() > published:
+    return parsed.date() if parsed is not None and parsed.date() <= published else None
+
+
+def _day_span(m: re.Match[str], published: date) -> EventSpan | None:
+    phrase = m.group("day") or m.group("rel")
+    said = m.group(0).strip()
+    if phrase.lower() in ("today", "tonight", "overnight"):
+        return EventSpan(start=published, end=published, rule=f"'{said}' = the day of publication")
+    if m.group("day") and published.strftime("%A").lower() == phrase.lower():
+        return EventSpan(start=published, end=published, rule=f"'{said}' = the publication day, a {phrase.title()}")
+    found = _looking_back(phrase, published)
+    if found is None:
         return None
-    return parsed.date(), f"'{m.group(0).strip()}' read back from publication on {published:%a %-d %b %Y}"
+    return EventSpan(start=found, end=found, rule=f"'{said}' read back from publication on {published:%a %-d %b %Y}")
+
+
+def _wider_span(m: re.Match[str], published: date) -> EventSpan | None:
+    said = m.group(0)
+    if m.group("this"):
+        first, _ = _calendar_span(published, m.group("this_unit").lower())
+        return EventSpan(
+            start=first, end=published, rule=f"'{said}' = from {first:%-d %b} to the report's {published:%-d %b %Y}"
+        )
+    unit = (m.group("unit") or m.group("last_unit")).lower()
+    anchor = _looking_back(re.sub(r"^(an?|one) ", "1 ", said.lower()), published)
+    if anchor is None:
+        return None
+    start, end = _calendar_span(anchor, unit)
+    if m.group("ago") and unit == "week":  # "three weeks ago": that many weeks back, give or take half a week
+        start, end = anchor - timedelta(days=3), min(anchor + timedelta(days=3), published)
+    return EventSpan(start=start, end=end, rule=f"'{said}' read back from publication on {published:%a %-d %b %Y}")
+
+
+@lru_cache(maxsize=16384)
+def event_spans(sentence: str, published: date | None) -> tuple[EventSpan, ...]:
+    """When a sentence's events happened, where it says so relative to the report, in the order it says them:
+    a day ("on Thursday", "yesterday", "two days ago"), a week ("last week", "three weeks ago"), a month ("last
+    month", "earlier this month") or a year ("last year"). dateparser reads each phrase back from the
+    publication date, never ahead; the span is the calendar week, month or year around the day it gives."""
+    if published is None:
+        return ()
+    found = [(m.start(), _day_span(m, published)) for m in _RELATIVE_DAY.finditer(sentence)]
+    found += [(m.start(), _wider_span(m, published)) for m in _RELATIVE_SPAN.finditer(sentence)]
+    return tuple(span for _, span in sorted(found, key=lambda f: f[0]) if span is not None)
+
+
+def event_date(sentence: str, published: date | None) -> tuple[date, str] | None:
+    """The day a sentence's event happened, where it names the day relative to the report ("on Thursday")."""
+    spans = event_spans(sentence, published)
+    return (spans[0].start, spans[0].rule) if spans and spans[0].start == spans[0].end else None
 
 
 AHEAD_MONTHS = 2  # a month without a year this far after a report's own may be coming ("the Nov. 5 election")
@@ -183,12 +247,20 @@ def mentioned_spans(text: str, published: date, month: int) -> tuple[tuple[date,
 
 
 def mentions_scope(text: str, published: date | None, scope: DateScope) -> bool:
-    """Does the text speak of a day inside the scope ("Sept. 27", "late September" for late September)?"""
+    """Does the text speak of a day inside the scope, no more vaguely than the scope itself ("Sept. 27" and
+    "late September" of late September; "last month" in a report of August of July; "October" not of 19 October)?"""
     if published is None:
         return False
     months = {(d.year, d.month) for d in (scope.start, scope.end)}
     return any(
-        start <= scope.end and end >= scope.start
+        within(start, end, scope)
         for _, month in sorted(months)
         for start, end in mentioned_spans(text, published, month)
-    )
+    ) or any(within(span.start, span.end, scope) for span in event_spans(text, published))
+
+
+def within(start: date, end: date, scope: DateScope) -> bool:
+    """Does the span from start to end fall in the scope, and is it no vaguer than it? "two months ago" (all of
+    September) does not speak of early September; "on Saturday" speaks of 19 October."""
+    longest = 2 * (scope.end - scope.start).days + 1
+    return start <= scope.end and end >= scope.start and (end - start).days <= longest

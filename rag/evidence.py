@@ -53,6 +53,8 @@ class EvidenceSentence(BaseModel):
     typed: bool
     score: float
     context: str = ""  # the sentence before it in its passage
+    dated: float = 0.0  # 1 when its report is from, or it speaks of, the period the question names
+    speaks_of_period: bool = False  # its words date it there ("on Saturday", "Sept. 27", "last month")
 
 
 class EvidenceSet(BaseModel):
@@ -193,10 +195,8 @@ def select_evidence(
         )
         prior = 1.0 / (1.0 + rank_of[id(source)])
         quoted = any(_norm(q) in _norm(sentence.text) for q in question.quoted)
-        dated = max(
-            _in_scope(source, question),
-            any(mentions_scope(sentence.text, source.article.published, scope) for scope in question.time.scopes),
-        )
+        speaks = any(mentions_scope(sentence.text, source.article.published, s) for s in question.time.scopes)
+        dated = max(_in_scope(source, question), float(speaks))
         score = (
             float(dense[i])
             + W_LEXICAL * cov
@@ -216,9 +216,14 @@ def select_evidence(
                 typed=typed,
                 score=score,
                 context=context,
+                dated=dated,
+                speaks_of_period=speaks,
             )
         )
-    scored.sort(key=lambda e: -e.score)
+    if question.about_period:  # "What happened on 19 October?": what the reports date to it, then the rest
+        scored.sort(key=lambda e: (-e.dated, -e.speaks_of_period, -e.score))
+    else:
+        scored.sort(key=lambda e: -e.score)
 
     # A passage ranks by its best sentence (plus a little for its other good ones).
     best: dict[str, float] = {}

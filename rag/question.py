@@ -106,7 +106,8 @@ _FRAME_WORDS = set(
     tokenize(
         [
             "what which who whom whose when where why how many much did does do is are was were has have had "
-            "say said says according report reported reports article articles story stories news tell told mention "
+            "say said says according report reported reports article articles story stories news coverage "
+            "tell told mention "
             "mentioned describe described give given exactly specific specifically ultimately eventually actually "
             "the a an of in on at to for from by with about as and or so any some there their its his her "
             "date day number figure name kind type happen happened change changed evolve evolved compare compared "
@@ -270,6 +271,11 @@ class QuestionInfo(BaseModel):
     names: list[str] = []  # places, people, groups the question names (lower case), attributions left out
     # publishers the question names ("the 24 October Reuters report"): which report, not words its text must hold
     sources: list[str] = []
+
+    @property
+    def about_period(self) -> bool:
+        """Asks only what happened in a period ("What happened on Saturday 19 October 2024?"): no topic words."""
+        return not self.terms and bool(self.time.scopes)
 
 
 _TIMELINE = re.compile(

@@ -36,7 +36,9 @@ def source_label(article: ArticleInfo) -> str:
     return article.publisher or "unknown publisher"
 
 
-def _relevant(e: EvidenceSentence) -> bool:
+def _relevant(e: EvidenceSentence, question: QuestionInfo) -> bool:
+    if question.about_period:  # "what happened on 19 October": what the reports date to that day
+        return e.dated >= 1
     return e.coverage >= MIN_COVERAGE or e.dense >= MIN_DENSE
 
 
@@ -58,14 +60,14 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
     selected: list[EvidenceSentence] = []
     for group in by_article.values():
         top = group[0]
-        if top is not sentences[0] and (top.score < best - ARTICLE_SPREAD or not _relevant(top)):
+        if top is not sentences[0] and (top.score < best - ARTICLE_SPREAD or not _relevant(top, question)):
             continue
         chosen, covered = [top], set(token_set(top.sentence.text))
         for e in group[1:]:
             if len(chosen) >= PER_ARTICLE or e.score < top.score - LINE_SPREAD:
                 break
             words = token_set(e.sentence.text)
-            if _relevant(e) and len(words - covered) >= 3:
+            if _relevant(e, question) and len(words - covered) >= 3:
                 chosen.append(e)
                 covered |= words
         selected.extend(chosen)
@@ -75,7 +77,9 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
                 (
                     e
                     for e in sentences
-                    if e.source.article.published and scope.contains(e.source.article.published) and _relevant(e)
+                    if e.source.article.published
+                    and scope.contains(e.source.article.published)
+                    and _relevant(e, question)
                 ),
                 None,
             )

@@ -76,6 +76,9 @@ class TimelineEvent(BaseModel):
 
     published: date | None = Field(description="Publication date of the report that makes the statement.")
     event_date: date | None = Field(None, description="When it happened, where the sentence says ('on Thursday').")
+    event_until: date | None = Field(
+        None, description="Last day, when the sentence gives a week, month or year ('last month'), not a day."
+    )
     event_date_rule: str | None = Field(None, description="How the event date was worked out.")
     source: str | None = Field(None, description="Publisher (or title) of the report.")
     text: str = Field(description="The statement, without its markers.")

@@ -12,7 +12,7 @@ import re
 from pydantic import BaseModel
 
 from index.lexical import token_set
-from rag.dates import event_date
+from rag.dates import event_spans
 from rag.evidence import AIMED_AT_ASSISTANT
 from rag.timeline import attribution_error, parse_line, source_label
 from rag.types import Citation, ScoredPassage, Sentence, TimelineEvent
@@ -119,8 +119,7 @@ def best_quote(claim: str, passage: ScoredPassage) -> list[Sentence]:
         passage.passage.sentences[0]
     ]
     scored = [
-        (len(words & token_set(s.text)) + 2 * len(numbers & _numbers(s.text)), i)
-        for i, s in enumerate(sentences)
+        (len(words & token_set(s.text)) + 2 * len(numbers & _numbers(s.text)), i) for i, s in enumerate(sentences)
     ]
     best_score, best = max(scored, key=lambda x: (x[0], -x[1]))
     chosen = [sentences[best]]
@@ -187,12 +186,14 @@ def verify(draft: str, shown: list[ScoredPassage]) -> Verified:
         parts.append(prefix + line)
         if prefix:
             article = shown[refs[0] - 1].article
-            happened = event_date(body, article.published)
+            spans = event_spans(body, article.published)
+            happened = spans[0] if spans else None
             events.append(
                 TimelineEvent(
                     published=article.published,
-                    event_date=happened[0] if happened else None,
-                    event_date_rule=happened[1] if happened else None,
+                    event_date=happened.start if happened else None,
+                    event_until=happened.end if happened and happened.end != happened.start else None,
+                    event_date_rule=happened.rule if happened else None,
                     source=source_label(article),
                     text=body,
                     markers=[order[n] for n in refs],

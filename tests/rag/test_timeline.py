@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from rag.dates import event_date
+from rag.dates import DateScope, event_date, event_spans, mentions_scope
 from rag.question import analyze
 from rag.verify import verify
 from tests.rag.test_answer import check_citations
@@ -55,6 +55,38 @@ def test_relative_days_resolve_against_the_publication_date() -> None:
     assert event_date("a drone attack on his home on Saturday", date(2024, 10, 22))[0] == date(2024, 10, 19)
     assert event_date("Blinken said on Thursday", date(2024, 10, 24))[0] == date(2024, 10, 24)
     assert event_date("no day named here", date(2024, 10, 24)) is None
+    assert event_date("killed two days ago", date(2024, 10, 22))[0] == date(2024, 10, 20)
+
+
+def test_relative_weeks_months_and_years_resolve_to_spans() -> None:
+    def span(text: str, published: date) -> tuple[date, date]:
+        found = event_spans(text, published)[0]
+        return found.start, found.end
+
+    aug25, oct22, oct24, nov20 = date(2024, 8, 25), date(2024, 10, 22), date(2024, 10, 24), date(2024, 11, 20)
+    assert span("the killing of Fouad Shukur in Beirut last month", aug25) == (date(2024, 7, 1), date(2024, 7, 31))
+    assert span("Sinwar's killing last week", oct22) == (date(2024, 10, 14), date(2024, 10, 20))
+    assert span("the ground operation three weeks ago", oct24) == (date(2024, 9, 30), date(2024, 10, 6))
+    assert span("Qatar announced earlier this month", nov20) == (date(2024, 11, 1), nov20)
+    assert span("since the war began 13 months ago", nov20) == (date(2023, 10, 1), date(2023, 10, 31))
+    assert event_spans("29 civilians killed over the last year", oct24) == ()  # a duration, not a date
+    assert event_date("Shukur was killed last month", aug25) is None  # a month is not a day
+    # a span speaks of a period only when it is no vaguer than the period
+    july = DateScope(start=date(2024, 7, 1), end=date(2024, 7, 31), text="July 2024")
+    early_september = DateScope(start=date(2024, 9, 1), end=date(2024, 9, 10), text="early September")
+    assert mentions_scope("the killing of Fouad Shukur in Beirut last month", aug25, july)
+    assert not mentions_scope("the battle began two months ago", nov20, early_september)
+
+
+def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("What happened on Saturday 19 October 2024?")
+    assert not answer.abstained and "holiday home" in answer.events[0].text
+    assert answer.events[0].published == date(2024, 10, 22)  # told three days later, "on Saturday"
+    july = assistant.ask("What happened in July 2024?")  # no report is from July; an August one says "last month"
+    shukur = next(e for e in july.events if "Fouad Shukur" in e.text)
+    assert (shukur.event_date, shukur.event_until) == (date(2024, 7, 1), date(2024, 7, 31))
+    assert "last month" in shukur.event_date_rule
+    assert assistant.ask("What happened in early September 2024?").abstained
 
 
 def test_question_shapes_and_time_scopes() -> None:
