@@ -279,7 +279,14 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
     continues = run_on is not None and bool(
         (set(question.terms) - names) & (set(token_set(run_on.sentence.text)) - set(token_set(best.sentence.text)))
     )
-    typed_next = question.answer_type != "open" and not best.typed and following is not None and following.typed
+    # ... where it speaks of something the question asks about, not only of a place or person it names
+    typed_next = (
+        question.answer_type != "open"
+        and not best.typed
+        and following is not None
+        and following.typed
+        and bool((set(question.terms) - names) & token_set(following.sentence.text))
+    )
     if following is not None and (question.why or typed_next):
         chosen.append(following)
     elif continues:

@@ -26,6 +26,8 @@ _DATE = re.compile(
     r"|(two|three|four|five|six) (days|weeks|months) ago)\b",
     re.I,
 )
+# "on what exact date": a day ("Oct. 7", "27 September", "on Sunday", "yesterday"), not "earlier this month"
+_A_DAY = re.compile(rf"\b{_MONTH}\.?\s+\d|\b\d{{1,2}}\s+{_MONTH}\b|\b{_WEEKDAY}\b|\b(yesterday|today|tonight)\b", re.I)
 # A month or a weekday alone ("in June", "on Sunday") is capitalised but names no person and no place.
 _CALENDAR = re.compile(rf"{_MONTH}\.?|{_WEEKDAY}", re.I)
 # Capitalised words not at the start of the sentence: a crude but model-free stand-in for names.
@@ -55,7 +57,11 @@ def has_answer_type(
         return holds_figure(text, question, context)
     asked = question.text.lower()
     if kind == "date":
-        dates = [m.span() for m in _DATE.finditer(text) if m.group(0).lower() not in asked]
+        dates = [
+            m.span()
+            for m in _DATE.finditer(text)
+            if m.group(0).lower() not in asked and (not question.exact or _A_DAY.search(m.group(0)))
+        ]
         return bool(dates) and _dates_the_event(text, dates, question)
     if kind in ("person", "place"):
         asked_words = _words(question.text)

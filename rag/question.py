@@ -62,7 +62,7 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
         "date",
         re.compile(
             r"^\W*(so |and |but |ok |okay )?when\b|\bwhen (did|was|were|is|are|will|had|has|do|does)\b"
-            r"|\b(what|which) (date|day|month|year|time)\b|\bon what (date|day)\b",
+            r"|\b(what|which) ((exact|precise|specific) )?(date|day|month|year|time)\b",
             re.I,
         ),
     ),
@@ -400,6 +400,7 @@ _EXACT = re.compile(r"\b(exact(ly)?|precise(ly)?|specific (number|figure|count|t
 # The question asks what came of something: its outcome, not its plan.
 _OUTCOME = re.compile(
     r"\b(outcome|result(ed)?|ultimately|eventually|in the end|end(ed)? up|what did .{1,80}\bagree"
+    r"|what (came|comes|has come|will come) (out )?of"
     r"|(was|were) .{1,60}\b(signed|agreed|approved|reached|concluded|implemented)\b)",
     re.I,
 )

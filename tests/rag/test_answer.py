@@ -96,6 +96,12 @@ def test_near_misses_are_abstained_with_the_reason(assistant) -> None:  # noqa: 
     assert echo.abstained and "does not say which" in echo.text
     said = assistant.ask("What 'two tracks' did Naim Qassem say Hezbollah was working on?")
     assert not said.abstained
+    came_of = assistant.ask("What came out of Hochstein's Thursday meeting with Netanyahu?")
+    assert came_of.abstained and "planned" in came_of.text  # the report only says he will meet him
+    # "earlier this month" and "last week" are no exact date; the next sentence's "on Wednesday" dates another event
+    exact = assistant.ask("On what exact date did Qatar announce it was quitting its role as Gaza mediator?")
+    assert exact.abstained and "date" in exact.text
+    assert not assistant.ask("On what date did Israel kill Hezbollah leader Hassan Nasrallah?").abstained
 
 
 def test_absurd_questions_get_a_reply_not_a_traceback(assistant) -> None:  # noqa: ANN001
