@@ -135,6 +135,21 @@ class EventSpan(BaseModel):
     end: date  # the same day when the sentence names the day
     rule: str
 
+    @property
+    def label(self) -> str:
+        """How a reader would name the span: "19 October 2024", "July 2024", "late September 2024", "2023"."""
+        start, end = self.start, self.end
+        if start == end:
+            return f"{start.day} {start:%B %Y}"
+        if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+            return str(start.year)
+        if start.day == 1 and end == start.replace(day=calendar.monthrange(start.year, start.month)[1]):
+            return f"{start:%B %Y}"
+        if (start.year, start.month) == (end.year, end.month):
+            part = {1: "early", 11: "mid", 21: "late"}.get(start.day) if end.day in (10, 20) or end.day >= 28 else None
+            return f"{part} {start:%B %Y}" if part else f"{start.day}-{end.day} {start:%B %Y}"
+        return f"{start.day} {start:%B} - {end.day} {end:%B %Y}"
+
 
 def _calendar_span(day: date, unit: str) -> tuple[date, date]:
     """The week (Monday to Sunday), month or year that holds `day`."""
@@ -264,3 +279,56 @@ def within(start: date, end: date, scope: DateScope) -> bool:
     September) does not speak of early September; "on Saturday" speaks of 19 October."""
     longest = 2 * (scope.end - scope.start).days + 1
     return start <= scope.end and end >= scope.start and (end - start).days <= longest
+
+
+_SINCE = re.compile(r"\bsince(\s+\w+){0,3}\s*$", re.I)
+_LAST_YEAR = re.compile(r"\s*,?\s*(of )?last year\b", re.I)
+
+
+def statement_date(text: str, published: date | None) -> EventSpan | None:
+    """When a report's statement happened, where its words say so: the first date it names ("on 8 October 2023",
+    "late September", "Sept. 27") or reads back from the report ("last month", "on Saturday"), if that is before
+    the report; not when a span began ("since 8 October"). A timeline orders statements by it, so that a
+    November report's account of late September comes before an October report's news."""
+    if published is None:
+        return None
+    found: list[tuple[int, EventSpan]] = []
+    for m in _MONTH_REF.finditer(text):
+        if m.group("month").lower() == "may" and not (m.group("day1") or m.group("day2") or m.group("year")):
+            continue  # the verb "may"
+        if _SINCE.search(text[: m.start()]):
+            continue  # "exchanged fire since 8 October": when a span began, not when the statement happened
+        month = _month_number(m.group("month"))
+        if month is None:
+            continue
+        if m.group("year"):
+            year = int(m.group("year"))
+        elif 0 < month - published.month <= AHEAD_MONTHS:
+            continue  # "the Nov. 5 election" in October: still to come
+        else:  # "Oct. 7 last year": the year before the report's
+            year = published.year - (month > published.month) - bool(_LAST_YEAR.match(text, m.end()))
+        day = m.group("day1") or m.group("day2")
+        last_day = calendar.monthrange(year, month)[1]
+        part = _PART_OF_MONTH.search(text[: m.start()])
+        if day and 1 <= int(day) <= last_day:
+            start = end = date(year, month, int(day))
+        elif part:
+            start, end = third_of_month(date(year, month, 1), last_day, part.group(1).lower())
+        else:
+            start, end = date(year, month, 1), date(year, month, last_day)
+        said = text[part.start() if part and not day else m.start() : m.end()].strip()
+        found.append((m.start(), EventSpan(start=start, end=end, rule=f"'{said}' named in the report")))
+    for span in event_spans(text, published):
+        position = text.find(span.rule.split("'")[1])
+        if not _SINCE.search(text[:position]):
+            found.append((position, span))
+    earlier = sorted(((position, span) for position, span in found if span.start < published), key=lambda f: f[0])
+    return earlier[0][1] if earlier else None
+
+
+@lru_cache(maxsize=64)
+def _month_number(name: str) -> int | None:
+    for number in range(1, 13):
+        if date(2000, number, 1).strftime("%B").lower().startswith(name.lower().rstrip(".")[:3]):
+            return number
+    return None

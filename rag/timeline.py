@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import NamedTuple
 
 from index.lexical import token_set
+from rag.dates import EventSpan, statement_date
 from rag.evidence import EvidenceSentence, EvidenceSet, in_span
 from rag.question import QuestionInfo
 from rag.types import ArticleInfo
@@ -23,9 +25,24 @@ LINE_SPREAD = 0.3  # a report's second statement: this close to its first
 MIN_COVERAGE = 0.25  # a statement holds this share of the question's term weight...
 MIN_DENSE = 0.45  # ... or is this close to it in meaning
 
+# "- 24 October 2024, Reuters: <statement>", or where the statement dates itself earlier than its report,
+# "- late September 2024 (reported 20 November 2024, The Guardian): <statement>"
 _LINE = re.compile(
-    r"^\s*[-•*]?\s*(?P<date>\d{1,2} [A-Z][a-z]+ \d{4}|undated)(?:,\s*(?P<source>[^:]{1,80}?))?:\s+(?P<body>.+)$"
+    r"^\s*[-•*]?\s*(?:(?P<event>[\w -]{4,40}?) \(reported )?(?P<date>\d{1,2} [A-Z][a-z]+ \d{4}|undated)"
+    r"(?:,\s*(?P<source>[^:()]{1,80}?))?\)?:\s+(?P<body>.+)$"
 )
+
+
+class DatedLine(NamedTuple):
+    date: str  # the report's date label
+    source: str | None
+    body: str
+    event: str | None = None  # when the statement says it happened, where that is before the report
+
+
+def dated_line(label: str, source: str, body: str, event: str | None = None) -> str:
+    """A timeline line: the report's date and source, and the statement's own time where it names an earlier one."""
+    return f"- {event} (reported {label}, {source}): {body}" if event else f"- {label}, {source}: {body}"
 
 
 def date_label(day: date | None) -> str:
@@ -85,15 +102,26 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
             )
             if extra is not None:
                 selected.append(extra)
-    return sorted(
-        selected, key=lambda e: (e.source.article.published or date.max, e.source.article.id, e.sentence.start)
-    )
+    return sorted(selected, key=lambda e: _when(e, question))
 
 
-def parse_line(claim: str) -> tuple[str, str | None, str] | None:
-    """('24 October 2024', 'Reuters', statement) for a dated line, else None."""
+def own_date(e: EvidenceSentence, question: QuestionInfo) -> EventSpan | None:
+    """When the statement says it happened, if before its report; never for a figure, which stands as of its
+    report ("44,000 killed since the war began")."""
+    return None if question.answer_type == "number" else statement_date(e.sentence.text, e.source.article.published)
+
+
+def _when(e: EvidenceSentence, question: QuestionInfo) -> tuple[date, date, str, int]:
+    """A statement's place in time: the earlier day its words name, else its report's date."""
+    published = e.source.article.published or date.max
+    said = own_date(e, question)
+    return (said.start if said else published, published, e.source.article.id, e.sentence.start)
+
+
+def parse_line(claim: str) -> DatedLine | None:
+    """('24 October 2024', 'Reuters', statement, event) for a dated line, else None."""
     m = _LINE.match(claim)
-    return (m.group("date"), m.group("source"), m.group("body")) if m else None
+    return DatedLine(m.group("date"), m.group("source"), m.group("body"), m.group("event")) if m else None
 
 
 def attribution_error(label: str, source: str | None, articles: list[ArticleInfo]) -> str | None:

@@ -12,9 +12,9 @@ import re
 from pydantic import BaseModel
 
 from index.lexical import token_set
-from rag.dates import event_spans
+from rag.dates import statement_date
 from rag.evidence import AIMED_AT_ASSISTANT
-from rag.timeline import attribution_error, parse_line, source_label
+from rag.timeline import attribution_error, dated_line, parse_line, source_label
 from rag.types import Citation, ScoredPassage, Sentence, TimelineEvent
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -145,8 +145,8 @@ def verify(draft: str, shown: list[ScoredPassage]) -> Verified:
         dated = parse_line(claim)
         prefix = ""
         if dated:  # "- 24 October 2024, Reuters: statement": check the statement, then its attribution
-            label, source, claim = dated
-            prefix = f"- {label}, {source}: " if source else f"- {label}: "
+            claim = dated.body
+            prefix = dated_line(dated.date, dated.source, "", dated.event) if dated.source else f"- {dated.date}: "
         valid = [n for n in dict.fromkeys(refs) if 1 <= n <= len(shown)]
         if len(valid) < len(set(refs)):
             notes.append(f"dropped marker(s) {sorted(set(refs) - set(valid))} that point at no passage")
@@ -186,8 +186,7 @@ def verify(draft: str, shown: list[ScoredPassage]) -> Verified:
         parts.append(prefix + line)
         if prefix:
             article = shown[refs[0] - 1].article
-            spans = event_spans(body, article.published)
-            happened = spans[0] if spans else None
+            happened = statement_date(body, article.published)
             events.append(
                 TimelineEvent(
                     published=article.published,

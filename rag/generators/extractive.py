@@ -11,7 +11,7 @@ from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sent
 from rag.kinds import answer_names, fits_kind
 from rag.question import QuestionInfo
 from rag.slots import matching_figures
-from rag.timeline import date_label, select_dated, source_label
+from rag.timeline import date_label, dated_line, own_date, select_dated, source_label
 from rag.types import ScoredPassage, Turn
 
 DISAGREE_DEPTH = 8  # sentences searched for another report's figure
@@ -139,7 +139,13 @@ def _dated_lines(question: QuestionInfo, evidence: EvidenceSet, shown: list[Scor
     for i, e in enumerate(select_dated(question, evidence)):
         n = _index_of(shown, e.source) + 1
         article = e.source.article
-        line = f"- {date_label(article.published)}, {source_label(article)}: {e.sentence.text.strip()} [{n}]"
+        said = own_date(e, question)
+        line = dated_line(
+            date_label(article.published),
+            source_label(article),
+            f"{e.sentence.text.strip()} [{n}]",
+            said.label if said else None,
+        )
         yield line if i == 0 else "\n" + line
 
 

@@ -2,8 +2,9 @@
 
 from datetime import date
 
-from rag.dates import DateScope, event_date, event_spans, mentions_scope
+from rag.dates import DateScope, event_date, event_spans, mentions_scope, statement_date
 from rag.question import analyze
+from rag.timeline import parse_line
 from rag.verify import verify
 from tests.rag.test_answer import check_citations
 from tests.rag.test_verify import SHOWN
@@ -76,6 +77,19 @@ def test_relative_weeks_months_and_years_resolve_to_spans() -> None:
     early_september = DateScope(start=date(2024, 9, 1), end=date(2024, 9, 10), text="early September")
     assert mentions_scope("the killing of Fouad Shukur in Beirut last month", aug25, july)
     assert not mentions_scope("the battle began two months ago", nov20, early_september)
+
+
+def test_statements_are_ordered_by_the_time_they_name_and_keep_their_report(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("What happened in the Israel-Hezbollah conflict in late September 2024?")
+    # the November report's "until late September" comes before the October report's "Sept. 27"
+    assert answer.text.startswith("- late September 2024 (reported 20 November 2024, ")
+    assert [e.event_date for e in answer.events] == [date(2024, 9, 21), date(2024, 9, 27)]
+    assert [e.published for e in answer.events] == [date(2024, 11, 20), date(2024, 10, 22)]
+    check_citations(assistant, answer)
+    line = parse_line("- 27 September 2024 (reported 22 October 2024, Reuters): Nasrallah was killed.")
+    assert line == ("22 October 2024", "Reuters", "Nasrallah was killed.", "27 September 2024")
+    assert statement_date("killed since the war began 13 months ago", date(2024, 11, 20)) is None
+    assert statement_date("on Oct. 7 last year", date(2024, 10, 22)).start == date(2023, 10, 7)
 
 
 def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> None:  # noqa: ANN001
