@@ -104,6 +104,11 @@ def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> Non
 
 
 def test_question_shapes_and_time_scopes() -> None:
+    assert analyze("How did the fighting between Israel and Hezbollah escalate, from the first fire on?").shape == (
+        "timeline"
+    )
+    assert analyze("Which Hezbollah leaders were killed, in order?").shape == "timeline"
+    assert analyze("Did Israel strike in order to push Hezbollah back?").shape == "fact"
     info = analyze("How did Hezbollah's position change from June to November 2024?", date(2024, 11, 20))
     assert info.shape == "timeline"
     assert [(s.start, s.end) for s in info.time.scopes] == [
