@@ -282,6 +282,9 @@ def within(start: date, end: date, scope: DateScope) -> bool:
 
 
 _SINCE = re.compile(r"\bsince(\s+\w+){0,3}\s*$", re.I)
+# A date naming a thing ("the group's Oct. 7, 2023 attack", "Iran's Oct. 1 missile barrage"), or one inside an
+# aside ("- blamed for ... the assault on Oct. 7 last year -", "(...)"), does not date the statement.
+_ASIDE = re.compile(r"(\b(the|[\w]+[’']s)\s+$)|(\s[–—-]\s(?:(?!\s[–—-]\s).)*$)|(\([^)]*$)", re.I)
 _LAST_YEAR = re.compile(r"\s*,?\s*(of )?last year\b", re.I)
 
 
@@ -296,7 +299,7 @@ def statement_date(text: str, published: date | None) -> EventSpan | None:
     for m in _MONTH_REF.finditer(text):
         if m.group("month").lower() == "may" and not (m.group("day1") or m.group("day2") or m.group("year")):
             continue  # the verb "may"
-        if _SINCE.search(text[: m.start()]):
+        if _SINCE.search(text[: m.start()]) or _ASIDE.search(text[: m.start()]):
             continue  # "exchanged fire since 8 October": when a span began, not when the statement happened
         month = _month_number(m.group("month"))
         if month is None:
@@ -320,7 +323,7 @@ def statement_date(text: str, published: date | None) -> EventSpan | None:
         found.append((m.start(), EventSpan(start=start, end=end, rule=f"'{said}' named in the report")))
     for span in event_spans(text, published):
         position = text.find(span.rule.split("'")[1])
-        if not _SINCE.search(text[:position]):
+        if not _SINCE.search(text[:position]) and not _ASIDE.search(text[:position]):
             found.append((position, span))
     earlier = sorted(((position, span) for position, span in found if span.start < published), key=lambda f: f[0])
     return earlier[0][1] if earlier else None

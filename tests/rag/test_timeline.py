@@ -96,6 +96,9 @@ def test_statements_are_ordered_by_the_time_they_name_and_keep_their_report(assi
     assert line == ("22 October 2024", "Reuters", "Nasrallah was killed.", "27 September 2024")
     assert statement_date("killed since the war began 13 months ago", date(2024, 11, 20)) is None
     assert statement_date("on Oct. 7 last year", date(2024, 10, 22)).start == date(2023, 10, 7)
+    # a date naming a thing, or inside an aside, does not date the statement
+    assert statement_date("Sinwar, a mastermind of the group's Oct. 7, 2023 attack", date(2024, 10, 24)) is None
+    assert statement_date("Sinwar - blamed for the assault on Oct. 7 last year - will", date(2024, 10, 22)) is None
 
 
 def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> None:  # noqa: ANN001
