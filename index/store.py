@@ -305,6 +305,16 @@ class Snapshot:
         found = dict(self._query(f"SELECT row, article_id FROM passages WHERE row IN ({marks})", rows))
         return [found[r] for r in rows]
 
+    def sentence_before(self, article_id: str, offset: int) -> str:
+        """The text of the article's last sentence that ends at or before `offset` ("" if none)."""
+        found = self._query(
+            'SELECT substr(a.text, s.start + 1, s."end" - s.start) AS text FROM sentences s '
+            'JOIN articles a ON a.id = s.article_id WHERE s.article_id = ? AND s."end" <= ? '
+            "ORDER BY s.start DESC LIMIT 1",
+            (article_id, offset),
+        )
+        return found[0]["text"] if found else ""
+
     def sentence_vectors_for(self, spans: Sequence[tuple[str, int]]) -> np.ndarray:
         """float32 vectors of the sentences identified by (article id, start offset), in that order."""
         if not spans:

@@ -66,9 +66,12 @@ class EvidenceSet(BaseModel):
     window_coverage: float  # term weight covered by the best sentence and its neighbours
 
 
-def _previous(sentence: Sentence, source: ScoredPassage) -> str:
+def _previous(sentence: Sentence, source: ScoredPassage, snapshot: Snapshot) -> str:
+    """The sentence before, in its passage or, for a passage's first sentence, in its article."""
     before = [s.text for s in source.passage.sentences if s.end <= sentence.start]
-    return before[-1] if before else ""
+    if before:
+        return before[-1]
+    return snapshot.sentence_before(source.passage.article_id, sentence.start) if sentence.start else ""
 
 
 def _norm(text: str) -> str:
@@ -189,7 +192,7 @@ def select_evidence(
     for i, key in enumerate(keys):
         sentence, source = seen[key]
         cov = coverage(set(tokens[i]))
-        context = _previous(sentence, source)
+        context = _previous(sentence, source, snapshot)
         typed = question.answer_type != "open" and has_answer_type(
             sentence.text, question.answer_type, question, context, known, surnames
         )

@@ -383,8 +383,8 @@ _PHRASE_END = set(
     ]
 )
 # Counted nouns that say nothing about what was counted; the figure need not stand next to them.
-_IRREGULAR_PLURALS = {"people", "ppl", "children", "men", "women", "police", "personnel", "staff", "militia"}
-_GENERIC_COUNT = {"people", "ppl", "persons", "person", "individuals", "lives"}
+IRREGULAR_PLURALS = {"people", "ppl", "children", "men", "women", "police", "personnel", "staff", "militia"}
+GENERIC_COUNT = {"people", "ppl", "persons", "person", "individuals", "lives"}
 _UNITS = {
     "money": re.compile(
         r"\bhow much (money|aid|funding|funds|cash)\b|\bhow much\b.{0,60}\b(raise|raised|cost|costs|"
@@ -424,7 +424,7 @@ def counted_focus(question: str) -> list[str]:
     rest: list[str] = []
     for i, word in enumerate(words):
         low = word.lower()
-        plural = low in _IRREGULAR_PLURALS or (len(low) > 3 and low.endswith("s") and not low.endswith("ss"))
+        plural = low in IRREGULAR_PLURALS or (len(low) > 3 and low.endswith("s") and not low.endswith("ss"))
         if low in _PHRASE_END or (heads and not plural and low != "and") or (i >= 4 and not heads):
             rest = words[i:]
             break
@@ -437,7 +437,7 @@ def counted_focus(question: str) -> list[str]:
     # "were wounded" after the noun, else "injured people" before it
     verbs = [w.lower() for w in rest[:8] + words[: len(words) - len(rest)] if stem(w.lower()) in HAPPENED]
     event = [EVENT_MARK + stem(verbs[0])] if verbs else []
-    if set(heads) & _GENERIC_COUNT:
+    if set(heads) & GENERIC_COUNT:
         return event
     # "how many soldiers were wounded": soldiers counted, and the count must be of the wounded, not the killed
     return [t for t in tokenize([" ".join(heads)])[0] if t] + event

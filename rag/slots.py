@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from index.lexical import stem, token_set
-from rag.question import EQUIVALENTS, EVENT_MARK, HAPPENED, QuestionInfo
+from rag.question import EQUIVALENTS, EVENT_MARK, GENERIC_COUNT, HAPPENED, IRREGULAR_PLURALS, QuestionInfo
 
+_DEMONYMS = re.compile(r"(ese|ians|eans|is)$")  # "16 Palestinians", "Lebanese", "Israelis": people
 NEAR = 4  # words between a figure and what it counts ("25 Israeli soldiers", "killed at least 33")
 
 _WORD = re.compile(r"[$£€]?[\w’'-]+(?:[.,]\d+)*%?")
@@ -89,7 +90,8 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
         return []
     asked = {re.sub(r"\D", "", n) for n in question.numbers} - {""}
     asked |= {w for w in re.findall(r"[a-z]+", question.text.lower()) if w in _NUMBER_WORDS}
-    words = _WORD.findall(text)
+    found = list(_WORD.finditer(text))
+    words = [m.group(0) for m in found]
     figures = [
         i
         for i, w in enumerate(words)
@@ -118,12 +120,28 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
             return False
         if not asked_event:
             return True
+        if not counted and _counts_a_group(f):
+            return False
         # "killing at least 33": the event either side, but "killed 3,544, displaced 1.2 million": 1.2 million
         # goes with "displaced" (ties: the word before). After a counted noun the event may stand further on
         # ("25 Israeli soldiers have been killed"), and must be the asked one.
         reach = NEAR if not counted else 2 * NEAR
         near = [i for i in events if 0 < abs(i - f) <= reach]
         return bool(near) and min(near, key=lambda i: (abs(i - f), i > f)) in event_heads
+
+    def _counts_a_group(f: int) -> bool:
+        # "what is the death toll": a figure of people, not "four more soldiers were killed" (a group the question
+        # does not name), in the words after it up to the next punctuation
+        for i in range(f + 1, min(f + 4, len(words))):
+            if re.search(r"[,.;:()]", text[found[i - 1].end() : found[i].start()]):
+                return False
+            low = words[i].lower()
+            if low in GENERIC_COUNT or _DEMONYMS.search(low):
+                return False
+            plural = low in IRREGULAR_PLURALS or (len(low) > 3 and low.endswith("s") and not low.endswith("ss"))
+            if plural:
+                return stems[i] not in question.terms
+        return False
 
     return [words[f] for f in figures if answers(f)]
 

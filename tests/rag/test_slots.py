@@ -45,6 +45,11 @@ def test_a_generic_count_goes_with_the_event() -> None:
     assert not holds_figure("At least 16 people were killed in the strike.", q)
     children = analyze("How many children were killed in the strike?")
     assert not holds_figure("At least 16 Palestinians were killed, including children, and 32 wounded.", children)
+    # a toll of people is not a count of a group the question does not name
+    toll = analyze("What is the death toll in Lebanon?")
+    assert holds_figure("The fighting in Lebanon has killed 3,544 people.", toll)
+    assert not holds_figure("In Lebanon four more soldiers were killed.", toll)
+    assert holds_figure("In Lebanon at least 16 Palestinians were killed.", toll)  # a people: generic
 
 
 def test_a_count_of_people_things_happened_to_must_be_of_that_event() -> None:
