@@ -39,6 +39,7 @@ MAX_SENTENCES = 3  # sentences an answer quotes
 SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the best one if it covers this share of it
 # "..., and what did Israel launch?", "... signed, and on what date?": a question asking two things
 _TWO_PART = re.compile(r"\band (?:(?:on|in|at|by|for|from|to|with) )?(?:what|who|when|where|which|how|why)\b", re.I)
+_PRONOUN_SAID = re.compile(r"\b(he|she)\s+(said|says|added|told|warned|wrote)\b", re.I)
 SENTENCE_GAP = 4  # characters between one sentence's end and the next one's start (spaces, a paragraph break)
 CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
 
@@ -271,6 +272,11 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
             same_report = [e for e in near if e.source.article.id == best.source.article.id]
             best = max(same_report, key=lambda e: e.coverage, default=best)
     chosen = [best]
+    # "Who warned that the storm ...?": the quote ends "... he said"; the sentence before names him
+    if question.answer_type == "person" and not best.typed and _PRONOUN_SAID.search(best.sentence.text):
+        before = _sentence_before(best, ranked)
+        if before is not None and before.typed:
+            chosen = [before, best]
     following = _next_sentence(best, ranked)
     # The reason, or the figure or name asked for, often follows the sentence that matches the question
     # ("... a strike on a vehicle on the Beirut-Bekaa highway. A security source said one person was killed.").
@@ -319,6 +325,17 @@ def answer_lead(question: QuestionInfo, chosen: list[EvidenceSentence]) -> list[
     if len(chosen) > 1 and chosen[1] is _next_sentence(chosen[0], [chosen[1]]):
         return chosen[:2]
     return chosen[:1]
+
+
+def _sentence_before(e: EvidenceSentence, ranked: list[EvidenceSentence]) -> EvidenceSentence | None:
+    """The scored sentence right before `e` in its passage."""
+    before = [s for s in e.source.passage.sentences if s.end <= e.sentence.start]
+    if not before:
+        return None
+    article = e.source.passage.article_id
+    return next(
+        (r for r in ranked if r.sentence.start == before[-1].start and r.source.passage.article_id == article), None
+    )
 
 
 def _next_sentence(e: EvidenceSentence, ranked: list[EvidenceSentence]) -> EvidenceSentence | None:

@@ -46,6 +46,12 @@ def test_a_one_fact_answer_does_not_mix_in_another_report_without_the_answer(ass
     assert no_uninvited_pledge.abstained
 
 
+def test_a_quote_ending_he_said_takes_the_speaker_from_the_sentence_before(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("Who said the storm Lebanon is witnessing carries the seeds of total destruction?")
+    assert answer.text.startswith("Prime Minister Najib Mikati [1]") and "he said" in answer.text
+    check_citations(assistant, answer)
+
+
 def test_an_office_spoken_of_without_its_holder_takes_the_name_from_the_same_report(assistant) -> None:  # noqa: ANN001
     # the best sentence says "to avenge the killing of one of its top commanders"; another names Fouad Shukur
     answer = assistant.ask(
