@@ -33,6 +33,12 @@ W_PASSAGE_DENSE = 0.0  # weight of a passage's own cosine when passages are rera
 W_QUOTED = 0.3  # a sentence holding a phrase the question quotes
 W_DATED = 0.25  # a sentence published in, or speaking of, the period the question names
 W_SOURCE = 0.1  # a sentence of a publisher the question names ("according to Reuters")
+W_CAUSE = 0.1  # for a why question, a sentence that gives a reason or purpose ("because", "to give talks a chance")
+_CAUSE = re.compile(
+    r"\b(because|due to|owing to|in order to|so as to|so that|as a result|in retaliation|to avenge|aimed at|in a bid to"
+    r"|in an effort to|to give|to allow|to prevent|to avoid|to force|to ensure|for fear|the reason|why)\b",
+    re.I,
+)
 W_RECENT = 0.15  # the newest report's sentences, when the question asks for the latest
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 MAX_SENTENCES = 3  # sentences an answer quotes
@@ -210,6 +216,7 @@ def select_evidence(
             + W_DATED * dated
             + W_SOURCE * (source.article.publisher in question.sources)
             + W_RECENT * recency.get(source.article.id, 0.0)
+            + W_CAUSE * (question.why and bool(_CAUSE.search(sentence.text)))
         )
         scored.append(
             EvidenceSentence(

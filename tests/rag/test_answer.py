@@ -52,6 +52,11 @@ def test_a_quote_ending_he_said_takes_the_speaker_from_the_sentence_before(assis
     check_citations(assistant, answer)
 
 
+def test_a_why_question_prefers_the_sentence_that_gives_a_reason(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("Why, according to Nasrallah, did Hezbollah hold off on its retaliation?")
+    assert "to give Gaza ceasefire talks a chance" in answer.text.split("[1]")[0]
+
+
 def test_an_office_spoken_of_without_its_holder_takes_the_name_from_the_same_report(assistant) -> None:  # noqa: ANN001
     # the best sentence says "to avenge the killing of one of its top commanders"; another names Fouad Shukur
     answer = assistant.ask(
