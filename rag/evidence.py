@@ -42,6 +42,8 @@ _CAUSE = re.compile(
 W_RECENT = 0.15  # the newest report's sentences, when the question asks for the latest
 DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 MAX_SENTENCES = 3  # sentences an answer quotes
+SWAP_WINDOW = 0.16  # ... and scores within this of it
+RUNNER_COVERAGE = 0.7  # a runner-up joins the answer if it covers this share of what the best one covers
 SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the best one if it covers this share of it
 # "..., and what did Israel launch?", "... signed, and on what date?": a question asking two things
 _TWO_PART = re.compile(r"\band (?:(?:on|in|at|by|for|from|to|with) )?(?:what|who|when|where|which|how|why)\b", re.I)
@@ -269,7 +271,7 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         return []
     best = ranked[0]
     if question.answer_type != "open" and not best.typed:
-        near = [e for e in ranked[:5] if e.typed and e.score >= best.score - 2 * CLOSE]
+        near = [e for e in ranked[:5] if e.typed and e.score >= best.score - SWAP_WINDOW]
         # ... if it is about as close and speaks of most of what the best one does
         if near and near[0].coverage >= SWAP_COVERAGE * best.coverage:
             best = near[0]
@@ -313,7 +315,7 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         if len(chosen) >= MAX_SENTENCES or e.score < best.score - CLOSE:
             break
         words = token_set(e.sentence.text)
-        if e is best or len(words - covered) < 3 or e.coverage < SWAP_COVERAGE * best.coverage:
+        if e is best or len(words - covered) < 3 or e.coverage < RUNNER_COVERAGE * best.coverage:
             continue
         # The best sentence holds the kind of answer asked for: another report's sentence that holds none only
         # mixes reports into a one-fact answer (heldout accuracy +1, evidence-holding citations 0.813 -> 0.819).
