@@ -14,7 +14,7 @@ from index.lexical import idf_table, nearest_spelling, token_set, unseen_idf
 from index.store import Snapshot
 from rag.dates import DateScope, mentions_scope
 from rag.kinds import NAME, full_name_surnames, has_answer_type, speaks_of_office
-from rag.question import EQUIVALENTS, QuestionInfo
+from rag.question import EQUIVALENTS, QuestionInfo, office_tokens
 from rag.types import ScoredPassage, Sentence
 
 # Sentences addressed to an assistant rather than to readers: never evidence, never support.
@@ -176,7 +176,7 @@ def select_evidence(
         return EvidenceSet(passages=[], sentences=[], missing_terms=list(question.terms), window_coverage=0.0)
     vectors = snapshot.sentence_vectors_for(keys)
     dense = vectors @ query_vector.astype(np.float32)
-    tokens = [token_set(seen[k][0].text) for k in keys]
+    tokens = [token_set(seen[k][0].text) | office_tokens(seen[k][0].text) for k in keys]
     vocabulary = {t for sentence_tokens in tokens for t in sentence_tokens}
     matched = _match_terms(question.terms, vocabulary, corpus_idf)
     weight = {t: corpus_idf.get(matched[t] or t, unseen) for t in question.terms}

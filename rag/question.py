@@ -242,6 +242,17 @@ _EQUIVALENT_WORDS = [
 ]
 # What happens to the people a generic count asks about ("how many people were wounded").
 HAPPENED = set(tokenize([" ".join(_EQUIVALENT_WORDS[:3]) + " abducted kidnapped captured arrested detained"])[0])
+# Offices of two words that name a group's leader: a sentence holding one speaks of its "leader"
+# ("Naim Qassem, Hezbollah's secretary general" answers "who leads Hezbollah"; "secretary" alone is a minister)
+_LEADER_OFFICE = re.compile(r"\bsecretary[\s-]+general\b", re.I)
+LEADER_TOKEN = tokenize(["leader"])[0][0]
+
+
+def office_tokens(text: str) -> frozenset[str]:
+    """Tokens a sentence holds by naming an office in two words ("secretary general" -> leader)."""
+    return frozenset({LEADER_TOKEN}) if _LEADER_OFFICE.search(text) else frozenset()
+
+
 EQUIVALENTS: dict[str, set[str]] = {}
 for _group in _EQUIVALENT_WORDS:
     _stems = set(tokenize([_group])[0]) - {""}
