@@ -44,6 +44,12 @@ def test_a_named_publisher_picks_the_report_and_is_not_a_word_its_text_must_hold
     assert "more than 2,500" in campaign.text and "3,544" in campaign.text
 
 
+def test_who_led_across_reports_names_each_leader(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("Who led Hezbollah in June 2024, and who was leading it by November 2024?")
+    assert "Hassan Nasrallah" in answer.text and "Naim Qassem" in answer.text  # "Hezbollah's secretary general"
+    check_citations(assistant, answer)
+
+
 def test_single_fact_questions_stay_facts(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("Who heads the Mossad?")
     assert answer.kind == "fact" and answer.events == []
