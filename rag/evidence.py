@@ -331,7 +331,10 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
 def answer_lead(question: QuestionInfo, chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:
     """Of the answer's sentences, those that answer: the best one and, where it was taken for that, the one after
     it. Runners-up only add context; a name or figure in them answers nothing."""
-    if len(chosen) > 1 and chosen[1] is _next_sentence(chosen[0], [chosen[1]]):
+    if len(chosen) > 1 and (
+        chosen[1] is _next_sentence(chosen[0], [chosen[1]])
+        or chosen[1] is _opening_next_passage(chosen[0], [chosen[1]])
+    ):
         return chosen[:2]
     return chosen[:1]
 

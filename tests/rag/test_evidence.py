@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from index.types import ArticleInfo, Passage, Sentence
-from rag.evidence import EvidenceSentence, EvidenceSet, answer_sentences
+from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
 from rag.question import analyze
 from rag.types import ScoredPassage
 
@@ -37,3 +37,5 @@ def test_the_sentence_after_the_best_one_runs_on_across_a_passage_boundary() -> 
     question = analyze("How did the security council members vote on the resolution the US vetoed?")
     chosen = answer_sentences(question, evidence)
     assert [e.sentence.text for e in chosen[:2]] == [FIRST, SECOND]
+    # and the run-on sentence is part of what answers: abstention looks for the vote count in it too
+    assert [e.sentence.text for e in answer_lead(question, chosen)] == [FIRST, SECOND]
