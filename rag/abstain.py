@@ -24,6 +24,10 @@ MENTION_SEARCH = 200  # passages searched for a mention of the month a question 
 OUTCOME_COVERAGE = 0.5  # a sentence addresses an outcome question when it holds this share of its terms
 
 
+_ASKS_AGREEMENT = re.compile(r"\bagree(d|ment)?\b", re.I)
+_AGREEMENT = re.compile(r"\b(agree\w*|deal|accord|signed|accepted|approved|reached|settled|consensus)\b", re.I)
+
+
 def coverage_of_dates(snapshot: Snapshot) -> tuple[date, date] | None:
     dates = snapshot.published_dates
     return (dates[0], dates[-1]) if dates else None
@@ -132,4 +136,7 @@ def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
         addressing = [e for e in evidence.sentences[:TYPED_DEPTH] if e.coverage >= OUTCOME_COVERAGE]
         if addressing and all(prospective(e.sentence.text) for e in addressing):
             return "The articles report this only as planned or expected, not what came of it."
+        # "what did the delegations agree": the sentences say they met, and nothing of an agreement
+        if _ASKS_AGREEMENT.search(question.text) and not any(_AGREEMENT.search(e.sentence.text) for e in lead):
+            return "The closest passages report the meeting, not what was agreed."
     return None

@@ -107,6 +107,8 @@ def test_near_misses_are_abstained_with_the_reason(assistant) -> None:  # noqa: 
     assert echo.abstained and "does not say which" in echo.text
     said = assistant.ask("What 'two tracks' did Naim Qassem say Hezbollah was working on?")
     assert not said.abstained
+    met = assistant.ask("What did Egypt's security delegation and the Hamas leaders agree when they met in Cairo?")
+    assert met.abstained and "not what was agreed" in met.text
     came_of = assistant.ask("What came out of Hochstein's Thursday meeting with Netanyahu?")
     assert came_of.abstained and "planned" in came_of.text  # the report only says he will meet him
     # "earlier this month" and "last week" are no exact date; the next sentence's "on Wednesday" dates another event
