@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from index.lexical import search_bm25, stem, token_set
 from index.store import Snapshot
-from rag.dates import DateScope, event_spans, mentioned_spans, within
+from rag.dates import DateScope
+from rag.event_dates import event_spans, mentioned_spans, within
 from rag.evidence import EvidenceSet, answer_lead, answer_sentences
 from rag.question import EQUIVALENTS, QuestionInfo
 from rag.slots import prospective

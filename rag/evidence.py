@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict
 
 from index.lexical import idf_table, nearest_spelling, token_set, unseen_idf
 from index.store import Snapshot
-from rag.dates import DateScope, mentions_scope
+from rag.dates import DateScope
+from rag.event_dates import mentions_scope
 from rag.kinds import NAME, full_name_surnames, has_answer_type, speaks_of_office
 from rag.question import EQUIVALENTS, QuestionInfo, office_tokens
 from rag.types import ScoredPassage, Sentence

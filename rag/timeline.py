@@ -11,7 +11,7 @@ from datetime import date
 from typing import NamedTuple
 
 from index.lexical import token_set
-from rag.dates import EventSpan, statement_date
+from rag.event_dates import EventSpan, statement_date
 from rag.evidence import EvidenceSentence, EvidenceSet, in_span
 from rag.question import QuestionInfo
 from rag.types import ArticleInfo

@@ -12,7 +12,7 @@ import re
 from pydantic import BaseModel
 
 from index.lexical import token_set
-from rag.dates import statement_date
+from rag.event_dates import statement_date
 from rag.evidence import AIMED_AT_ASSISTANT
 from rag.timeline import attribution_error, dated_line, parse_line, source_label
 from rag.types import Citation, ScoredPassage, Sentence, TimelineEvent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rag.dates import mentioned_spans
+from rag.event_dates import mentioned_spans
 from rag.kinds import full_name_surnames, has_answer_type
 from rag.question import analyze, answer_type, expand_shorthand
 from rag.slots import holds_figure

@@ -2,7 +2,8 @@
 
 from datetime import date
 
-from rag.dates import DateScope, event_date, event_spans, mentions_scope, statement_date
+from rag.dates import DateScope
+from rag.event_dates import event_date, event_spans, mentions_scope, statement_date
 from rag.question import analyze
 from rag.timeline import parse_line
 from rag.verify import verify
