@@ -12,6 +12,7 @@ from rag.event_dates import event_spans, mentioned_spans, within
 from rag.evidence import EvidenceSet, answer_lead, answer_sentences
 from rag.question import EQUIVALENTS, QuestionInfo
 from rag.slots import prospective
+from rag.timeline import select_dated
 
 # Calibrated on the gold set (evals/gold/bundled.jsonl): see `python -m rag eval`.
 MIN_DENSE = 0.3  # best sentence's cosine to the question
@@ -127,7 +128,12 @@ def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
         return "The closest passages do not address what the question asks."
     # The sentences the answer would quote must hold the kind of answer asked for: a figure in a sentence
     # far down the ranking, about something else, is no answer to this question.
-    lead = answer_lead(question, answer_sentences(question, evidence))
+    # (a timeline's: the statements it would list, one of which must hold it)
+    lead = (
+        answer_lead(question, answer_sentences(question, evidence))
+        if question.shape == "fact"
+        else select_dated(question, evidence)
+    )
     if question.answer_type != "open" and not any(e.typed for e in lead):
         what = "figure" if question.answer_type == "number" else question.answer_type
         return f"The closest passages give no {what} that answers the question."

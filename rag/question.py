@@ -25,7 +25,10 @@ _ROLES = (
 )
 _PERSON_ROLE = re.compile(
     rf"\b(which|what) ([\w’'-]+ ){{0,2}}{_ROLES}\b"
-    rf"|\b(who (is|was|are|were)|names? of) (the |a |an )?([\w’'-]+ ){{0,3}}{_ROLES}\b",
+    rf"|\b(who (is|was|are|were)|names? of) (the |a |an )?([\w’'-]+ ){{0,3}}{_ROLES}\b"
+    # "who led Hezbollah", "who's running it now": the one holding a post, a person
+    r"|\bwho(?:'s| is| was| has been)?\s+(?:\w+\s+)?(led|leads|leading|heads|headed|heading|runs|ran|running"
+    r"|commands|commanded)\b",
     re.I,
 )
 _ROLE = re.compile(rf"\b{_ROLES}\b", re.I)
