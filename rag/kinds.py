@@ -108,9 +108,18 @@ def answer_names(
         # where the sentence names the office asked about, the holder is named beside it ("US envoy Amos
         # Hochstein", "Naim Qassem, Hezbollah's secretary general"), not elsewhere ("talks with Qatar's prime
         # minister ... since Israel killed Yahya Sinwar")
-        and (not roles or any(start - ROLE_REACH <= r_end and r_start - ROLE_REACH <= end for r_start, r_end in roles))
+        and (not roles or any(_beside(text, start, end, r_start, r_end) for r_start, r_end in roles))
     ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
+
+
+def _beside(text: str, start: int, end: int, r_start: int, r_end: int) -> bool:
+    """Is the name at start:end the holder of the office at r_start:r_end: close to it, and not another person
+    joined to it by "and" or "with" ("CIA director William Burns and Qatar's prime minister")?"""
+    if not (start - ROLE_REACH <= r_end and r_start - ROLE_REACH <= end):
+        return False
+    between = text[end:r_start] if end <= r_start else text[r_end:start]
+    return not re.search(r"\b(and|with|or)\b", between)
 
 
 def speaks_of_office(text: str, role: str) -> bool:

@@ -61,6 +61,9 @@ def test_an_office_named_with_its_qualifier_needs_its_holder_beside_it() -> None
         " killed Hamas leader Yahya Sinwar."
     )
     assert not _typed("What is the name of the Qatari prime minister Blinken held talks with?", unnamed)
+    # another person joined to the office by "and" is not its holder
+    joined = "Barnea will meet with CIA director William Burns and Qatar's prime minister."
+    assert not _typed("What is the name of the Qatari prime minister Barnea will meet?", joined)
     assert _typed("Which US envoy said there was progress?", "The US envoy Amos Hochstein said on Tuesday.")
     named = "In a speech, Naim Qassem, Hezbollah's secretary general, said the group would fight on."
     assert _typed("Who is Hezbollah's secretary general?", named)
