@@ -10,7 +10,7 @@ from index.store import Snapshot
 from rag.dates import DateScope
 from rag.event_dates import event_spans, mentioned_spans, within
 from rag.evidence import EvidenceSet, answer_lead, answer_sentences
-from rag.question import EQUIVALENTS, QuestionInfo
+from rag.question import EQUIVALENTS, HAPPENED, QuestionInfo
 from rag.slots import prospective
 from rag.timeline import select_dated
 
@@ -28,6 +28,10 @@ OUTCOME_COVERAGE = 0.5  # a sentence addresses an outcome question when it holds
 
 _ASKS_AGREEMENT = re.compile(r"\bagree(d|ment)?\b", re.I)
 _AGREEMENT = re.compile(r"\b(agree\w*|deal|accord|signed|accepted|approved|reached|settled|consensus)\b", re.I)
+
+
+_YES_NO = re.compile(r"\s*(so |and )?(was|were|did|does|do|is|are|has|have|had)\b", re.I)
+_PARTICIPLE = {"hurt": "hurt", "injur": "injured", "wound": "wounded", "kill": "killed", "die": "killed"}
 
 
 def coverage_of_dates(snapshot: Snapshot) -> tuple[date, date] | None:
@@ -137,6 +141,12 @@ def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
     if question.answer_type != "open" and not any(e.typed for e in lead):
         what = "figure" if question.answer_type == "number" else question.answer_type
         return f"The closest passages give no {what} that answers the question."
+    # "Was anyone hurt in the drone attack?": the sentences speak of the attack, not of anyone hurt
+    if _YES_NO.match(question.text) and question.shape == "fact":
+        said = set().union(*(token_set(e.sentence.text) for e in lead)) if lead else set()
+        unsaid = [t for t in question.terms if t in HAPPENED and not ({t} | EQUIVALENTS.get(t, set())) & said]
+        if unsaid:
+            return "The closest passages speak of it, but not of anyone " + _PARTICIPLE.get(unsaid[0], "affected") + "."
     if question.asked_thing and lead and echoes(lead[0].sentence.text, question):
         return "The closest passage mentions what the question asks about but does not say which or what it is."
     if question.outcome:

@@ -110,6 +110,8 @@ def test_near_misses_are_abstained_with_the_reason(assistant) -> None:  # noqa: 
     # "who led" asks for a person: a sentence naming only groups and a TV channel does not answer it
     delegation = assistant.ask("Who led the Hamas delegation that met Egypt's security officials in Cairo?")
     assert delegation.abstained and "person" in delegation.text
+    hurt = assistant.ask("Was anybody injured when Hezbollah's drone targeted Netanyahu's holiday home?")
+    assert hurt.abstained and "not of anyone injured" in hurt.text
     met = assistant.ask("What did Egypt's security delegation and the Hamas leaders agree when they met in Cairo?")
     assert met.abstained and "not what was agreed" in met.text
     came_of = assistant.ask("What came out of Hochstein's Thursday meeting with Netanyahu?")
