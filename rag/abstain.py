@@ -34,6 +34,14 @@ _YES_NO = re.compile(r"\s*(so |and )?(was|were|did|does|do|is|are|has|have|had)\
 _PARTICIPLE = {"hurt": "hurt", "injur": "injured", "wound": "wounded", "kill": "killed", "die": "killed"}
 
 
+_ASKS_SUCCESSION = re.compile(r"\b(replac\w*|succe(ed|eded|ssor)\w*|took over|take over|taken over)\b", re.I)
+_SUCCESSION = re.compile(
+    r"\b(replac\w*|succe(ed|eded|ssor)\w*|took over|take over|taken over|new (leader|chief|head)|named|appointed"
+    r"|secretary[\s-]+general|elected|chosen)\b",
+    re.I,
+)
+
+
 def coverage_of_dates(snapshot: Snapshot) -> tuple[date, date] | None:
     dates = snapshot.published_dates
     return (dates[0], dates[-1]) if dates else None
@@ -141,6 +149,9 @@ def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
     if question.answer_type != "open" and not any(e.typed for e in lead):
         what = "figure" if question.answer_type == "number" else question.answer_type
         return f"The closest passages give no {what} that answers the question."
+    # "Who replaced Sinwar?": the sentences speak of him, and of no one taking his place
+    if _ASKS_SUCCESSION.search(question.text) and not any(_SUCCESSION.search(e.sentence.text) for e in lead):
+        return "The closest passages do not say who took over."
     # "Was anyone hurt in the drone attack?": the sentences speak of the attack, not of anyone hurt
     if _YES_NO.match(question.text) and question.shape == "fact":
         said = set().union(*(token_set(e.sentence.text) for e in lead)) if lead else set()

@@ -112,6 +112,8 @@ def test_near_misses_are_abstained_with_the_reason(assistant) -> None:  # noqa: 
     assert delegation.abstained and "person" in delegation.text
     hurt = assistant.ask("Was anybody injured when Hezbollah's drone targeted Netanyahu's holiday home?")
     assert hurt.abstained and "not of anyone injured" in hurt.text
+    successor = assistant.ask("Who succeeded Yahya Sinwar at the head of Hamas?")
+    assert successor.abstained and "took over" in successor.text
     met = assistant.ask("What did Egypt's security delegation and the Hamas leaders agree when they met in Cairo?")
     assert met.abstained and "not what was agreed" in met.text
     came_of = assistant.ask("What came out of Hochstein's Thursday meeting with Netanyahu?")
