@@ -136,8 +136,10 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
             if re.search(r"[,.;:()]", text[found[i - 1].end() : found[i].start()]):
                 return False
             low = words[i].lower()
-            if low in GENERIC_COUNT or _DEMONYMS.search(low):
-                return False
+            if low in GENERIC_COUNT or (_DEMONYMS.search(low) and low.endswith("s")):
+                return False  # "3,544 people", "16 Palestinians"
+            if _DEMONYMS.search(low):
+                continue  # "three Lebanese soldiers": the noun after it says what is counted
             plural = low in IRREGULAR_PLURALS or (len(low) > 3 and low.endswith("s") and not low.endswith("ss"))
             if plural:
                 return stems[i] not in question.terms

@@ -49,6 +49,7 @@ def test_a_generic_count_goes_with_the_event() -> None:
     toll = analyze("What is the death toll in Lebanon?")
     assert holds_figure("The fighting in Lebanon has killed 3,544 people.", toll)
     assert not holds_figure("In Lebanon four more soldiers were killed.", toll)
+    assert not holds_figure("An Israeli strike killed three Lebanese soldiers in Lebanon.", toll)
     assert holds_figure("In Lebanon at least 16 Palestinians were killed.", toll)  # a people: generic
 
 
