@@ -9,7 +9,7 @@ from index.lexical import search_bm25, stem, token_set
 from index.store import Snapshot
 from rag.dates import DateScope
 from rag.event_dates import event_spans, mentioned_spans, within
-from rag.evidence import EvidenceSet, answer_lead, answer_sentences
+from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
 from rag.question import EQUIVALENTS, HAPPENED, QuestionInfo
 from rag.slots import prospective
 from rag.timeline import select_dated
@@ -26,20 +26,25 @@ MENTION_SEARCH = 200  # passages searched for a mention of the month a question 
 OUTCOME_COVERAGE = 0.5  # a sentence addresses an outcome question when it holds this share of its terms
 
 
-_ASKS_AGREEMENT = re.compile(r"\bagree(d|ment)?\b", re.I)
-_AGREEMENT = re.compile(r"\b(agree\w*|deal|accord|signed|accepted|approved|reached|settled|consensus)\b", re.I)
-
-
 _YES_NO = re.compile(r"\s*(so |and )?(was|were|did|does|do|is|are|has|have|had)\b", re.I)
 _PARTICIPLE = {"hurt": "hurt", "injur": "injured", "wound": "wounded", "kill": "killed", "die": "killed"}
-
-
-_ASKS_SUCCESSION = re.compile(r"\b(replac\w*|succe(ed|eded|ssor)\w*|took over|take over|taken over)\b", re.I)
-_SUCCESSION = re.compile(
-    r"\b(replac\w*|succe(ed|eded|ssor)\w*|took over|take over|taken over|new (leader|chief|head)|named|appointed"
-    r"|secretary[\s-]+general|elected|chosen)\b",
-    re.I,
-)
+# (what the question asks, words one of the answer's sentences must hold, the reason to abstain without them)
+_MUST_SAY = [
+    (
+        re.compile(r"\b(replac\w*|succe(ed|eded|ssor)\w*|took over|take over|taken over)\b", re.I),
+        re.compile(
+            r"\b(replac\w*|succe(ed|eded|ssor)\w*|took over|take over|taken over|new (leader|chief|head)|named"
+            r"|appointed|secretary[\s-]+general|elected|chosen)\b",
+            re.I,
+        ),
+        "The closest passages do not say who took over.",
+    ),
+    (
+        re.compile(r"\bwhat did .{1,80}\bagree\b|\bwhat (was|were|had been) agreed\b", re.I),
+        re.compile(r"\b(agree\w*|deal|accord|signed|accepted|approved|reached|settled|consensus)\b", re.I),
+        "The closest passages report the meeting, not what was agreed.",
+    ),
+]
 
 
 def coverage_of_dates(snapshot: Snapshot) -> tuple[date, date] | None:
@@ -149,22 +154,26 @@ def weak_evidence(question: QuestionInfo, evidence: EvidenceSet) -> str | None:
     if question.answer_type != "open" and not any(e.typed for e in lead):
         what = "figure" if question.answer_type == "number" else question.answer_type
         return f"The closest passages give no {what} that answers the question."
-    # "Who replaced Sinwar?": the sentences speak of him, and of no one taking his place
-    if _ASKS_SUCCESSION.search(question.text) and not any(_SUCCESSION.search(e.sentence.text) for e in lead):
-        return "The closest passages do not say who took over."
-    # "Was anyone hurt in the drone attack?": the sentences speak of the attack, not of anyone hurt
-    if _YES_NO.match(question.text) and question.shape == "fact":
-        said = set().union(*(token_set(e.sentence.text) for e in lead)) if lead else set()
-        unsaid = [t for t in question.terms if t in HAPPENED and not ({t} | EQUIVALENTS.get(t, set())) & said]
-        if unsaid:
-            return "The closest passages speak of it, but not of anyone " + _PARTICIPLE.get(unsaid[0], "affected") + "."
     if question.asked_thing and lead and echoes(lead[0].sentence.text, question):
         return "The closest passage mentions what the question asks about but does not say which or what it is."
     if question.outcome:
         addressing = [e for e in evidence.sentences[:TYPED_DEPTH] if e.coverage >= OUTCOME_COVERAGE]
         if addressing and all(prospective(e.sentence.text) for e in addressing):
             return "The articles report this only as planned or expected, not what came of it."
-        # "what did the delegations agree": the sentences say they met, and nothing of an agreement
-        if _ASKS_AGREEMENT.search(question.text) and not any(_AGREEMENT.search(e.sentence.text) for e in lead):
-            return "The closest passages report the meeting, not what was agreed."
+    return _unsaid(question, lead)
+
+
+def _unsaid(question: QuestionInfo, lead: list[EvidenceSentence]) -> str | None:
+    """What the question asks that none of the answer's sentences says: who took over ("who replaced Sinwar?" of
+    sentences about his death), what was agreed (of a report that they met), whether anyone was hurt (of one
+    about the attack)."""
+    said = " ".join(e.sentence.text for e in lead)
+    for asks, says, reason in _MUST_SAY:
+        if asks.search(question.text) and not says.search(said):
+            return reason
+    if _YES_NO.match(question.text) and question.shape == "fact":
+        words = token_set(said)
+        missing = [t for t in question.terms if t in HAPPENED and not ({t} | EQUIVALENTS.get(t, set())) & words]
+        if missing:
+            return f"The closest passages speak of it, but not of anyone {_PARTICIPLE.get(missing[0], 'affected')}."
     return None
