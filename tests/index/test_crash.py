@@ -39,6 +39,7 @@ QUESTIONS = [
     "What did the World Bank say the war cost Lebanon?",
     "What did the Zorblax board say about talks in Doha?",
 ]
+HELPER_TIMEOUT = 180  # seconds a writer helper may take to start or finish: a loaded CI machine is slow, not broken
 RANDOM_KILLS = 20
 
 _HELPER = r"""
@@ -127,7 +128,7 @@ class Helper:
         for line in self.proc.stdout:
             self.lines.put(line.strip())
 
-    def expect(self, prefix: str, timeout: float = 60) -> str:
+    def expect(self, prefix: str, timeout: float = HELPER_TIMEOUT) -> str:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -149,7 +150,7 @@ class Helper:
         self.proc.stdin.flush()
         return int(self.expect("PID").split()[1])
 
-    def wait_exit(self, pid: int, timeout: float = 60) -> list[str]:
+    def wait_exit(self, pid: int, timeout: float = HELPER_TIMEOUT) -> list[str]:
         """Lines up to the child's exit (its stages)."""
         assert self.proc.stdin is not None
         self.proc.stdin.write("reap\n")
