@@ -54,6 +54,17 @@ def third_of_month(first: date, last_day: int, part: str) -> tuple[date, date]:
     return first.replace(day=low), first.replace(day=min(high, last_day))
 
 
+def span_in_month(year: int, month: int, day: str | None, part: str | None) -> tuple[date, date]:
+    """The day named ("27 September"), else the third of the month named ("late September"), else the month."""
+    first = date(year, month, 1)
+    last_day = calendar.monthrange(year, month)[1]
+    if day and 1 <= int(day) <= last_day:
+        return (first.replace(day=int(day)),) * 2
+    if part:
+        return third_of_month(first, last_day, part.lower())
+    return first, first.replace(day=last_day)
+
+
 def _parse(text: str) -> date | None:
     import dateparser
 
@@ -84,17 +95,11 @@ def find_time_references(question: str, reference: date | None) -> TimeReference
             continue
         if not m.group("year") and reference is not None and first > reference:
             first = first.replace(year=first.year - 1)
-        day = m.group("day1") or m.group("day2")
-        last_day = calendar.monthrange(first.year, first.month)[1]
-        part = PART_OF_MONTH.search(question[: m.start()])
-        begin = m.start()
-        if day and 1 <= int(day) <= last_day:
-            start = end = first.replace(day=int(day))
-        elif part:  # "early/mid/late September": thirds of the month
-            start, end = third_of_month(first, last_day, part.group(1).lower())
-            begin = part.start()
-        else:
-            start, end = first, first.replace(day=last_day)
+        part = PART_OF_MONTH.search(question[: m.start()])  # "early/mid/late September": thirds of the month
+        start, end = span_in_month(
+            first.year, first.month, m.group("day1") or m.group("day2"), part.group(1) if part else None
+        )
+        begin = part.start() if part and start != end else m.start()
         scopes.append(DateScope(start=start, end=end, text=question[begin : m.end()].strip()))
         spans.append((begin, m.end()))
     for m in _YEAR_REF.finditer(question):

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
-from rag.dates import MONTH_REF, PART_OF_MONTH, DateScope, third_of_month
+from rag.dates import MONTH_REF, PART_OF_MONTH, DateScope, span_in_month
 
 _RELATIVE_DAY = re.compile(
     r"\b(?:on|late on|early on|since|by|last)\s+(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -149,15 +149,7 @@ def mentioned_spans(text: str, published: date, month: int) -> tuple[tuple[date,
             years = [published.year - (month > published.month)]
             if 0 < month - published.month <= AHEAD_MONTHS:  # "the Nov. 5 election" in October: this year's
                 years.append(published.year)
-        for year in years:
-            last_day = calendar.monthrange(year, month)[1]
-            day = m.group("day1") or m.group("day2")
-            if day and 1 <= int(day) <= last_day:
-                spans.append((date(year, month, int(day)),) * 2)
-            elif m.group("part"):
-                spans.append(third_of_month(date(year, month, 1), last_day, m.group("part").lower()))
-            else:
-                spans.append((date(year, month, 1), date(year, month, last_day)))
+        spans += [span_in_month(year, month, m.group("day1") or m.group("day2"), m.group("part")) for year in years]
     return tuple(spans)
 
 
@@ -188,6 +180,10 @@ _ASIDE = re.compile(r"(\b(the|[\w]+[’']s)\s+$)|(\s[–—-]\s(?:(?!\s[–—-]
 _LAST_YEAR = re.compile(r"\s*,?\s*(of )?last year\b", re.I)
 
 
+_MONTHS = {date(2000, n, 1).strftime("%b").lower(): n for n in range(1, 13)}
+
+
+@lru_cache(maxsize=4096)
 def statement_date(text: str, published: date | None) -> EventSpan | None:
     """When a report's statement happened, where its words say so: the first date it names ("on 8 October 2023",
     "late September", "Sept. 27") or reads back from the report ("last month", "on Saturday"), if that is before
@@ -201,25 +197,16 @@ def statement_date(text: str, published: date | None) -> EventSpan | None:
             continue  # the verb "may"
         if _SINCE.search(text[: m.start()]) or _ASIDE.search(text[: m.start()]):
             continue  # "exchanged fire since 8 October": when a span began, not when the statement happened
-        month = _month_number(m.group("month"))
-        if month is None:
-            continue
+        month = _MONTHS[m.group("month").lower()[:3]]
         if m.group("year"):
             year = int(m.group("year"))
         elif 0 < month - published.month <= AHEAD_MONTHS:
             continue  # "the Nov. 5 election" in October: still to come
         else:  # "Oct. 7 last year": the year before the report's
             year = published.year - (month > published.month) - bool(_LAST_YEAR.match(text, m.end()))
-        day = m.group("day1") or m.group("day2")
-        last_day = calendar.monthrange(year, month)[1]
         part = PART_OF_MONTH.search(text[: m.start()])
-        if day and 1 <= int(day) <= last_day:
-            start = end = date(year, month, int(day))
-        elif part:
-            start, end = third_of_month(date(year, month, 1), last_day, part.group(1).lower())
-        else:
-            start, end = date(year, month, 1), date(year, month, last_day)
-        said = text[part.start() if part and not day else m.start() : m.end()].strip()
+        start, end = span_in_month(year, month, m.group("day1") or m.group("day2"), part.group(1) if part else None)
+        said = text[part.start() if part and start != end else m.start() : m.end()].strip()
         found.append((m.start(), EventSpan(start=start, end=end, rule=f"'{said}' named in the report")))
     for span in event_spans(text, published):
         position = text.find(span.rule.split("'")[1])
@@ -227,11 +214,3 @@ def statement_date(text: str, published: date | None) -> EventSpan | None:
             found.append((position, span))
     earlier = sorted(((position, span) for position, span in found if span.start < published), key=lambda f: f[0])
     return earlier[0][1] if earlier else None
-
-
-@lru_cache(maxsize=64)
-def _month_number(name: str) -> int | None:
-    for number in range(1, 13):
-        if date(2000, number, 1).strftime("%B").lower().startswith(name.lower().rstrip(".")[:3]):
-            return number
-    return None

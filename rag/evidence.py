@@ -62,7 +62,7 @@ class EvidenceSentence(BaseModel):
     coverage: float  # share of the question's term weight present in the sentence
     typed: bool
     score: float
-    context: str = ""  # the sentence before it in its passage
+    context: str = ""  # the sentence before it (for a figure question, across a passage boundary too)
     dated: float = 0.0  # 1 when its report is from, or it speaks of, the period the question names
     speaks_of_period: bool = False  # its words date it there ("on Saturday", "Sept. 27", "last month")
 
@@ -76,12 +76,13 @@ class EvidenceSet(BaseModel):
     window_coverage: float  # term weight covered by the best sentence and its neighbours
 
 
-def _previous(sentence: Sentence, source: ScoredPassage, snapshot: Snapshot) -> str:
-    """The sentence before, in its passage or, for a passage's first sentence, in its article."""
+def _previous(sentence: Sentence, source: ScoredPassage, snapshot: Snapshot, across: bool) -> str:
+    """The sentence before, in its passage or, for a passage's first sentence and when `across`, in its article
+    (a read of the store, so only for the figure questions that look at it)."""
     before = [s.text for s in source.passage.sentences if s.end <= sentence.start]
     if before:
         return before[-1]
-    return snapshot.sentence_before(source.passage.article_id, sentence.start) if sentence.start else ""
+    return snapshot.sentence_before(source.passage.article_id, sentence.start) if across and sentence.start else ""
 
 
 def _norm(text: str) -> str:
@@ -202,7 +203,7 @@ def select_evidence(
     for i, key in enumerate(keys):
         sentence, source = seen[key]
         cov = coverage(set(tokens[i]))
-        context = _previous(sentence, source, snapshot)
+        context = _previous(sentence, source, snapshot, across=question.answer_type == "number")
         typed = question.answer_type != "open" and has_answer_type(
             sentence.text, question.answer_type, question, context, known, surnames
         )

@@ -500,7 +500,8 @@ def asked_thing(question: str) -> str:
 
 def named_sources(question: str, publishers: Collection[str]) -> list[str]:
     """The publishers of indexed articles that the question names."""
-    return [p for p in publishers if re.search(rf"\b{re.escape(p)}\b", question, re.I)]
+    lowered = question.lower()
+    return [p for p in publishers if p.lower() in lowered and re.search(rf"\b{re.escape(p)}\b", question, re.I)]
 
 
 def analyze(question: str, reference: date | None = None, publishers: Collection[str] = ()) -> QuestionInfo:

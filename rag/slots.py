@@ -114,22 +114,7 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
     heads, event_heads = positions(counted), positions(asked_event)
     events = sorted(set(event_heads) | {i for i, word in enumerate(stems) if word in HAPPENED})
 
-    def answers(f: int) -> bool:
-        # "25 Israeli soldiers": the figure stands before what it counts.
-        if counted and not any(0 < h - f <= NEAR for h in heads):
-            return False
-        if not asked_event:
-            return True
-        if not counted and _counts_a_group(f):
-            return False
-        # "killing at least 33": the event either side, but "killed 3,544, displaced 1.2 million": 1.2 million
-        # goes with "displaced" (ties: the word before). After a counted noun the event may stand further on
-        # ("25 Israeli soldiers have been killed"), and must be the asked one.
-        reach = NEAR if not counted else 2 * NEAR
-        near = [i for i in events if 0 < abs(i - f) <= reach]
-        return bool(near) and min(near, key=lambda i: (abs(i - f), i > f)) in event_heads
-
-    def _counts_a_group(f: int) -> bool:
+    def counts_a_group(f: int) -> bool:
         # "what is the death toll": a figure of people, not "four more soldiers were killed" (a group the question
         # does not name), in the words after it up to the next punctuation
         for i in range(f + 1, min(f + 4, len(words))):
@@ -144,6 +129,21 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
             if plural:
                 return stems[i] not in question.terms
         return False
+
+    def answers(f: int) -> bool:
+        # "25 Israeli soldiers": the figure stands before what it counts.
+        if counted and not any(0 < h - f <= NEAR for h in heads):
+            return False
+        if not asked_event:
+            return True
+        if not counted and counts_a_group(f):
+            return False
+        # "killing at least 33": the event either side, but "killed 3,544, displaced 1.2 million": 1.2 million
+        # goes with "displaced" (ties: the word before). After a counted noun the event may stand further on
+        # ("25 Israeli soldiers have been killed"), and must be the asked one.
+        reach = NEAR if not counted else 2 * NEAR
+        near = [i for i in events if 0 < abs(i - f) <= reach]
+        return bool(near) and min(near, key=lambda i: (abs(i - f), i > f)) in event_heads
 
     return [words[f] for f in figures if answers(f)]
 
