@@ -39,7 +39,11 @@ QUESTIONS = [
     "What did the World Bank say the war cost Lebanon?",
     "What did the Zorblax board say about talks in Doha?",
 ]
-HELPER_TIMEOUT = 180  # seconds a writer helper may take to start or finish: a loaded CI machine is slow, not broken
+HELPER_TIMEOUT = 60  # seconds a writer helper may take to start or finish
+# The helper forks one writer per job. A thread pool (OpenMP, BLAS) alive in the helper at fork time can leave a
+# lock held in the child, which then waits on it for ever: seen twice in clean clones, a writer stuck in a futex wait
+# halfway through its write. One thread each, and no pool exists to fork.
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 RANDOM_KILLS = 20
 
 _HELPER = r"""
@@ -119,6 +123,7 @@ class Helper:
             stderr=subprocess.DEVNULL,
             text=True,
             bufsize=1,
+            env={**os.environ, **SINGLE_THREADED},
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
