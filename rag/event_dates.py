@@ -212,5 +212,7 @@ def statement_date(text: str, published: date | None) -> EventSpan | None:
         position = text.find(span.rule.split("'")[1])
         if not _SINCE.search(text[:position]) and not _ASIDE.search(text[:position]):
             found.append((position, span))
-    earlier = sorted(((position, span) for position, span in found if span.start < published), key=lambda f: f[0])
-    return earlier[0][1] if earlier else None
+    # The first day named dates the statement, even where it is the report's own day ("on Sunday ... to avenge
+    # the killing of a commander last month" is Sunday's news, not July's).
+    first = min(found, key=lambda f: f[0], default=None)
+    return first[1] if first and first[1].start < published else None

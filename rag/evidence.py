@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from index.lexical import idf_table, nearest_spelling, token_set, unseen_idf
 from index.store import Snapshot
 from rag.dates import DateScope
-from rag.event_dates import mentions_scope
+from rag.event_dates import mentions_scope, statement_date
 from rag.kinds import NAME, full_name_surnames, has_answer_type, speaks_of_office
 from rag.question import EQUIVALENTS, QuestionInfo, office_tokens
 from rag.types import ScoredPassage, Sentence
@@ -98,6 +98,18 @@ def _in_scope(source: ScoredPassage, question: QuestionInfo) -> float:
     if any(s.start - timedelta(days=1) <= published <= s.end for s in scopes):
         return 1.0
     return 0.5 * any(s.end < published <= s.end + timedelta(days=DATE_SLACK_DAYS) for s in scopes)
+
+
+def _report_in_scope(sentence: Sentence, source: ScoredPassage, question: QuestionInfo) -> float:
+    """A sentence counts as of its report's period unless it says it happened outside every period asked
+    about ("... the killing of Fouad Shukur in Beirut last month" in an August report is of July)."""
+    in_scope = _in_scope(source, question)
+    if not in_scope or question.shape == "fact":  # "the August barrage avenged which commander?": July's killing
+        return in_scope
+    said = statement_date(sentence.text, source.article.published)
+    if said is not None and not any(said.start <= s.end and said.end >= s.start for s in question.time.scopes):
+        return 0.0
+    return in_scope
 
 
 def in_span(e: EvidenceSentence, question: QuestionInfo) -> bool:
@@ -210,7 +222,7 @@ def select_evidence(
         prior = 1.0 / (1.0 + rank_of[id(source)])
         quoted = any(_norm(q) in _norm(sentence.text) for q in question.quoted)
         speaks = any(mentions_scope(sentence.text, source.article.published, s) for s in question.time.scopes)
-        dated = max(_in_scope(source, question), float(speaks))
+        dated = float(speaks) or _report_in_scope(sentence, source, question)
         score = (
             float(dense[i])
             + W_LEXICAL * cov

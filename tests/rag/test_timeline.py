@@ -106,6 +106,9 @@ def test_statements_are_ordered_by_the_time_they_name_and_keep_their_report(assi
     # a date naming a thing, or inside an aside, does not date the statement
     assert statement_date("Sinwar, a mastermind of the group's Oct. 7, 2023 attack", date(2024, 10, 24)) is None
     assert statement_date("Sinwar - blamed for the assault on Oct. 7 last year - will", date(2024, 10, 22)) is None
+    # the first day named dates it: Sunday's strikes, not July's killing they avenge
+    sunday = "Israel struck Lebanon on Sunday, as Hezbollah avenged the killing of a commander last month."
+    assert statement_date(sunday, date(2024, 8, 25)) is None
 
 
 def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> None:  # noqa: ANN001
@@ -117,6 +120,9 @@ def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> Non
     assert (shukur.event_date, shukur.event_until) == (date(2024, 7, 1), date(2024, 7, 31))
     assert "last month" in shukur.event_date_rule
     assert assistant.ask("What happened in early September 2024?").abstained
+    # a timeline of a day leaves out what its report says happened before it ("... killed in Beirut last month")
+    sunday = assistant.ask("What happened between Israel and Hezbollah on Sunday 25 August 2024?")
+    assert sunday.events and all(e.event_date is None for e in sunday.events)
 
 
 def test_question_shapes_and_time_scopes() -> None:
