@@ -157,6 +157,12 @@ _AMERICA = {"united", "states", "america", "american", "americans", "us", "u.s",
 _AMERICA_IN_TEXT = re.compile(r"\b(United States|America|American|U\.S\.|US|USA|Washington)\b")
 
 
+def _surname_after(name: str, question: str) -> str:
+    """The capitalised word after a name in the question ("amos" in "did Amos Hochstein say" -> "hochstein"), or ""."""
+    m = re.search(rf"\b(?i:{re.escape(name)})\s+([A-Z][\w-]{{2,}})", question)
+    return m.group(1).lower() if m else ""
+
+
 def mentions_names(text: str, question: QuestionInfo) -> bool:
     """Does the sentence name the places, people and groups the question names? Demonyms count
     (Lebanon ~ Lebanese: the same first five letters, or France ~ French: one group of equivalent words), the US by
@@ -165,14 +171,17 @@ def mentions_names(text: str, question: QuestionInfo) -> bool:
     lowered = text.lower()
     wanted = list(dict.fromkeys("america" if n in _AMERICA else n for n in question.names))
     words = token_set(text)
+
+    def present(name: str) -> bool:
+        if name == "america":
+            return bool(_AMERICA_IN_TEXT.search(text))
+        return bool(re.search(r"\b" + re.escape(name[:5]), lowered) or EQUIVALENTS.get(stem(name), set()) & words)
+
+    # "Amos Hochstein" is named by "Hochstein": a first name is there when the surname after it is
     missing = [
         name
         for name in wanted
-        if not (
-            _AMERICA_IN_TEXT.search(text)
-            if name == "america"
-            else re.search(r"\b" + re.escape(name[:5]), lowered) or EQUIVALENTS.get(stem(name), set()) & words
-        )
+        if not present(name) and not ((surname := _surname_after(name, question.text)) and present(surname))
     ]
     # the first name is the question's subject ("how much did the United States pledge at the Paris conference"):
     # a figure of another party's is no answer

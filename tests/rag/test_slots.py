@@ -94,6 +94,10 @@ def test_the_figure_sentence_must_name_what_the_question_names() -> None:
     assert mentions_names("The United States pledged $300 million for Lebanon.", pledge)
     raised = analyze("How much did the French-convened Paris conference raise for the Lebanese military?")
     assert mentions_names("In Paris, a conference convened by France raised $200 million for the military.", raised)
+    # a person the question names in full is named by the surname alone
+    hochstein = analyze("Within what time frame did Amos Hochstein say Israel would pause fighting in Gaza?")
+    assert holds_figure("Hochstein said Israel plans to pause fighting in Gaza in the next five weeks.", hochstein)
+    assert not holds_figure("Israel plans to pause fighting in Gaza in the next five weeks.", hochstein)
 
 
 def test_plans_are_not_outcomes() -> None:
