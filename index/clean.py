@@ -144,8 +144,14 @@ def _minhash_keys(words: set[str], bands: int = 3) -> list[str]:
     agree on each with probability >= 0.8, so near twins share some key with probability >= 0.99."""
     import hashlib
 
-    return [min(words, key=lambda w, b=b: hashlib.blake2b(f"{b}:{w}".encode(), digest_size=8).digest())
-            for b in range(bands)] if words else []
+    return (
+        [
+            min(words, key=lambda w, b=b: hashlib.blake2b(f"{b}:{w}".encode(), digest_size=8).digest())
+            for b in range(bands)
+        ]
+        if words
+        else []
+    )
 
 
 def _norm(line: str) -> str:

@@ -26,8 +26,12 @@ JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 SIDECAR_SUFFIX = ".meta.json"
 _WESTERN = ("cp1252", "latin_1", "iso8859_15")
-_BOMS = [(b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
-         (b"\xfe\xff", "utf-16")]
+_BOMS = [
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+]
 _HAS_TEXT = re.compile(r"[^\W_]")  # a letter or digit: zero-width and invisible characters are not text
 
 # Field names accepted in JSON records and sidecars, first match wins.

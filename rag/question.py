@@ -277,6 +277,7 @@ class QuestionInfo(BaseModel):
     focus: list[str] = []
     unit: str | None = None  # money / distance / duration: the figure must come in that unit
     exact: bool = False  # "exactly how many": "hundreds" does not answer it
+    total: bool = False  # "how many in total": a running count answers it, not one strike's toll
     outcome: bool = False  # asks what came of something ("what did they agree", "was it signed")
     wants_name: bool = False  # "what is the name of ...": only a name in full answers it
     wants_person: bool = False  # "which official", "who was the commander": a person, not a group or a country
@@ -412,6 +413,7 @@ _UNITS = {
         re.I,
     ),
 }
+_TOTAL = re.compile(r"\b(in total|total number|altogether|all told|cumulative(ly)?)\b", re.I)
 _EXACT = re.compile(r"\b(exact(ly)?|precise(ly)?|specific (number|figure|count|total))\b", re.I)
 # The question asks what came of something: its outcome, not its plan.
 _OUTCOME = re.compile(
@@ -534,6 +536,7 @@ def analyze(question: str, reference: date | None = None, publishers: Collection
         focus=counted_focus(undated),
         unit=answer_unit(undated),
         exact=bool(_EXACT.search(question)),
+        total=bool(_TOTAL.search(question)),
         # "who said a diplomatic outcome was preferred" asks for a person, not for what came of something
         outcome=kind in ("open", "date") and bool(_OUTCOME.search(question)),
         names=[n for n in named(undated) if n not in source_words],

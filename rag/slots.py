@@ -9,6 +9,12 @@ from index.lexical import stem, token_set
 from rag.question import EQUIVALENTS, EVENT_MARK, GENERIC_COUNT, HAPPENED, IRREGULAR_PLURALS, QuestionInfo
 
 _DEMONYMS = re.compile(r"(ese|ians|eans|is)$")  # "16 Palestinians", "Lebanese", "Israelis": people
+# A count that runs over time ("have been killed since", "so far", "the toll"), not one event's
+_RUNNING = re.compile(
+    r"\b(since|so far|in total|total|in all|overall|altogether|to date|toll|tally|cumulative|(has|have|had) been)\b",
+    re.I,
+)
+_PEOPLE = re.compile(r"(ese|is?|ians?|eans?|ish)$")  # "Lebanese", "Israeli", "Palestinian", "British"
 NEAR = 4  # words between a figure and what it counts ("25 Israeli soldiers", "killed at least 33")
 
 _WORD = re.compile(r"[$£€]?[\w’'-]+(?:[.,]\d+)*%?")
@@ -82,11 +88,27 @@ def _partitive(words: list[str], i: int) -> bool:
     return words[i].lower() == "one" and i + 1 < len(words) and words[i + 1].lower() == "of"
 
 
+def _qualifier(question: str, counted: list[str]) -> str:
+    """The people a counted noun is of in the question ("how many Lebanese soldiers" -> "leban"), or ""."""
+    for noun in counted:
+        m = re.search(rf"\b([A-Z][a-z]+)\s+{re.escape(noun)}\w*", question)
+        if m and _PEOPLE.search(m.group(1).lower()):
+            return m.group(1).lower()[:5]
+    return ""
+
+
+def _same_people(between: list[str], qualifier: str) -> bool:
+    """Are the words between a figure and its noun free of another people's name ("25 Israeli soldiers")?"""
+    return all(w.lower().startswith(qualifier) for w in between if w[:1].isupper() and _PEOPLE.search(w.lower()))
+
+
 def matching_figures(text: str, question: QuestionInfo, context: str = "") -> list[str]:
     """The figures of the text that answer the question: not stated in the question, in the asked unit,
     and counting the asked thing (each figure goes with the nearest counted noun or event word). The names the
     question gives may stand in `context`, the sentence before ("... a strike on a vehicle. One person was killed.")."""
     if question.unit and not _UNIT[question.unit].search(text):
+        return []
+    if question.total and not _RUNNING.search(text):  # "killed three" in one strike is no total
         return []
     asked = {re.sub(r"\D", "", n) for n in question.numbers} - {""}
     asked |= {w for w in re.findall(r"[a-z]+", question.text.lower()) if w in _NUMBER_WORDS}
@@ -130,9 +152,15 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
                 return stems[i] not in question.terms
         return False
 
+    qualifier = _qualifier(question.text, counted)
+
     def answers(f: int) -> bool:
-        # "25 Israeli soldiers": the figure stands before what it counts.
-        if counted and not any(0 < h - f <= NEAR for h in heads):
+        # "25 Israeli soldiers": the figure stands before what it counts, and is not of another people's
+        # ("how many Lebanese soldiers": not "25 Israeli soldiers")
+        head = next((h for h in heads if 0 < h - f <= NEAR), None)
+        if counted and head is None:
+            return False
+        if qualifier and head is not None and not _same_people(words[f + 1 : head], qualifier):
             return False
         if not asked_event:
             return True

@@ -121,3 +121,16 @@ def test_an_answer_the_question_already_names_is_no_answer() -> None:
     q = analyze("Who did Blinken meet in Doha?")
     assert not has_answer_type("Blinken met officials in Doha.", "person", q)
     assert has_answer_type("Blinken met Mohammed bin Abdulrahman in Doha.", "person", q)
+
+
+def test_a_count_of_one_people_is_no_count_of_another() -> None:
+    lebanese = analyze("How many Lebanese soldiers were killed?")
+    assert not holds_figure("At least 25 Israeli soldiers have been killed in southern Lebanon.", lebanese)
+    assert holds_figure("An Israeli strike killed three Lebanese soldiers in Yater.", lebanese)
+
+
+def test_a_total_is_a_running_count_not_one_strikes_toll() -> None:
+    total = analyze("How many Lebanese soldiers had been killed in total by late October?")
+    assert total.total and not analyze("How many Lebanese soldiers were killed?").total
+    assert not holds_figure("An Israeli strike killed three Lebanese soldiers in Yater.", total)
+    assert holds_figure("Some 40 Lebanese soldiers have been killed since the war began.", total)
