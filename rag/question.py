@@ -286,6 +286,10 @@ class QuestionInfo(BaseModel):
     names: list[str] = []  # places, people, groups the question names (lower case), attributions left out
     # publishers the question names ("the 24 October Reuters report"): which report, not words its text must hold
     sources: list[str] = []
+    # the names of the clause that asks for the typed answer: "What did the US do at the UN, and how many people
+    # did medics say were killed in Gaza?" -> gaza; a figure sentence need not name the UN
+    clause_names: list[str] = []
+    mixed: bool = False  # joins asks of different kinds: a timeline lists more than the statements of one kind
 
     @property
     def about_period(self) -> bool:
@@ -506,6 +510,20 @@ def named_sources(question: str, publishers: Collection[str]) -> list[str]:
     return [p for p in publishers if p.lower() in lowered and re.search(rf"\b{re.escape(p)}\b", question, re.I)]
 
 
+_NEXT_CLAUSE = re.compile(r"[,;]?\s+(?:and|but)\s+(?=(?:what|how|which|who|whom|where|when)\b)", re.I)
+
+
+def _clauses(undated: str, kind: AnswerType, names: list[str]) -> tuple[list[str], bool]:
+    """Where the question joins two asks: the names of the clause whose wh-phrase sets the answer type, and
+    whether an ask of another kind comes first ("What did the US do ..., and how many ..."; not "What is the
+    latest toll, and how does it compare ...", whose second ask is about the first's figure)."""
+    clauses = _NEXT_CLAUSE.split(undated)
+    asking = next((c for c in clauses if answer_type(c) == kind), None)
+    if len(clauses) < 2 or asking is None:
+        return names, False
+    return [n for n in named(asking) if n in names], answer_type(clauses[0]) != kind
+
+
 def analyze(question: str, reference: date | None = None, publishers: Collection[str] = ()) -> QuestionInfo:
     """The question's answer type, key terms and time references (months without a year are
     read relative to `reference`, normally the newest article's date). A publisher of `publishers` that
@@ -524,6 +542,8 @@ def analyze(question: str, reference: date | None = None, publishers: Collection
         if t and t not in _FRAME_WORDS and not (t.isdigit() and len(t) < 2) and t not in source_terms
     ]
     kind = answer_type(question)
+    names = [n for n in named(undated) if n not in source_words]
+    clause_names, mixed = _clauses(undated, kind, names)
     return QuestionInfo(
         text=question,
         answer_type=kind,
@@ -539,7 +559,9 @@ def analyze(question: str, reference: date | None = None, publishers: Collection
         total=bool(_TOTAL.search(question)),
         # "who said a diplomatic outcome was preferred" asks for a person, not for what came of something
         outcome=kind in ("open", "date") and bool(_OUTCOME.search(question)),
-        names=[n for n in named(undated) if n not in source_words],
+        names=names,
+        clause_names=clause_names,
+        mixed=mixed,
         sources=sources,
         wants_name=bool(_WANTS_NAME.search(question)),
         wants_person=kind == "person" and bool(_PERSON_ROLE.search(question)),

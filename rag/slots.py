@@ -197,7 +197,7 @@ def mentions_names(text: str, question: QuestionInfo) -> bool:
     any of its usual names. A question naming three or more may leave one to context ("... when he met Netanyahu"),
     but not the first."""
     lowered = text.lower()
-    wanted = list(dict.fromkeys("america" if n in _AMERICA else n for n in question.names))
+    wanted = list(dict.fromkeys("america" if n in _AMERICA else n for n in question.clause_names))
     words = token_set(text)
 
     def present(name: str) -> bool:

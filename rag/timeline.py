@@ -69,7 +69,8 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
     if question.time.scopes:  # "between the late-October and late-November reports": those reports only
         within = [e for e in sentences if in_span(e, question)]
         sentences = within or sentences
-    if question.answer_type in ("number", "person"):  # how a figure changed, who held a post: statements giving one
+    # how a figure changed, who held a post: statements giving one (a question that also asks what happened: all)
+    if question.answer_type in ("number", "person") and not question.mixed:
         sentences = [e for e in sentences if e.typed] or sentences
     best = sentences[0].score
     by_article: dict[str, list[EvidenceSentence]] = {}

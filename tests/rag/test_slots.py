@@ -134,3 +134,11 @@ def test_a_total_is_a_running_count_not_one_strikes_toll() -> None:
     assert total.total and not analyze("How many Lebanese soldiers were killed?").total
     assert not holds_figure("An Israeli strike killed three Lebanese soldiers in Yater.", total)
     assert holds_figure("Some 40 Lebanese soldiers have been killed since the war began.", total)
+
+
+def test_a_question_joining_two_asks_holds_the_figure_to_its_own_clause() -> None:
+    joined = analyze("What did the US do at the UN Security Council, and how many people did medics say died in Gaza?")
+    assert joined.answer_type == "number" and joined.mixed and joined.clause_names == ["gaza"]
+    assert holds_figure("In Gaza, Israeli forces killed at least 33 people, according to medics.", joined)
+    compare = analyze("What is the latest Gaza death toll, and how does it compare with the October figure?")
+    assert not compare.mixed  # the second ask is about the first's figure

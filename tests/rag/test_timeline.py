@@ -152,3 +152,12 @@ def test_question_shapes_and_time_scopes() -> None:
 def test_latest_prefers_the_newest_report(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("What is the latest death toll in Gaza?")
     assert answer.text.startswith("Almost 44,000 people [")
+
+
+def test_a_question_joining_a_happening_and_a_figure_gets_both(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask(
+        "What did the United States do at the UN Security Council on 20 November 2024, and how many people did"
+        " medics say Israeli forces killed in Gaza that day?"
+    )
+    assert not answer.abstained and "vetoed" in answer.text and "at least 33 people" in answer.text
+    check_citations(assistant, answer)
