@@ -20,6 +20,12 @@ MONTH_REF = re.compile(
     r"(?:,?\s+(?P<year>(?:19|20)\d\d))?\b",
     re.I,
 )
+# "between 22 and 24 October", "from 22 to 24 Oct", "22-24 October 2024": the days from one to the other
+_DAY_RANGE = re.compile(
+    r"\b(?:(?:between|from)\s+)?(?P<first>\d{1,2})(?:st|nd|rd|th)?\s*(?:-|–|to|and|until|through)\s*"
+    r"(?P<last>\d{1,2})(?:st|nd|rd|th)?\s+" + MONTH + r"\b",
+    re.I,
+)
 _YEAR_REF = re.compile(
     r"\b(?:in|during|of|for|by|since|before|after|from|until|throughout)\s+(?P<year>(?:19|20)\d\d)\b", re.I
 )
@@ -77,6 +83,7 @@ def find_time_references(question: str, reference: date | None) -> TimeReference
     before `reference` (the newest article's date), as a reader of those articles would mean it."""
     scopes: list[DateScope] = []
     spans: list[tuple[int, int]] = []
+    ranges = {m.start("month"): m for m in _DAY_RANGE.finditer(question)}
     for m in MONTH_REF.finditer(question):
         if m.group("month").lower() == "may" and (
             _MAY_VERB.match(question, m.start()) or not (m.group("year") or m.group("day1") or m.group("day2"))
@@ -100,6 +107,11 @@ def find_time_references(question: str, reference: date | None) -> TimeReference
             first.year, first.month, m.group("day1") or m.group("day2"), part.group(1) if part else None
         )
         begin = part.start() if part and start != end else m.start()
+        days = ranges.get(m.start("month"))
+        if days and not m.group("day2"):
+            last_day = calendar.monthrange(first.year, first.month)[1]
+            low, high = sorted(min(int(days.group(g)), last_day) for g in ("first", "last"))
+            start, end, begin = first.replace(day=max(low, 1)), first.replace(day=max(high, 1)), days.start()
         scopes.append(DateScope(start=start, end=end, text=question[begin : m.end()].strip()))
         spans.append((begin, m.end()))
     for m in _YEAR_REF.finditer(question):
