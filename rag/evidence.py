@@ -27,6 +27,10 @@ AIMED_AT_ASSISTANT = re.compile(
     re.I,
 )
 
+# A group referred to by description ("the Lebanese group", "the militant group") rather than by name.
+# ("the Palestinian group Hamas" names it)
+_GROUP_REF = re.compile(r"\b[Tt]he (?:[\w-]+ ){0,3}(?:group|movement|militia|organi[sz]ation)\b(?!,? [A-Z])")
+
 W_LEXICAL = 0.35  # weight of IDF-weighted term coverage of a sentence
 W_TYPED = 0.08  # bonus for a sentence that holds the kind of answer asked for
 W_PASSAGE = 0.04  # weight of the passage's first-stage (fused) rank
@@ -211,11 +215,17 @@ def select_evidence(
     )
     surnames = full_name_surnames([seen[key][0].text for key in keys]) if question.wants_person else frozenset()
     recency = _recency(candidates) if question.time.recent else {}
+    name_tokens = set(token_set(" ".join(question.names)))
     scored = []
     for i, key in enumerate(keys):
         sentence, source = seen[key]
-        cov = coverage(set(tokens[i]))
         context = _previous(sentence, source, snapshot, across=question.answer_type == "number")
+        words = set(tokens[i])
+        if _GROUP_REF.search(
+            sentence.text
+        ):  # "The Lebanese group has insisted ...": the group the sentence before names
+            words |= set(token_set(context)) & name_tokens
+        cov = coverage(words)
         typed = question.answer_type != "open" and has_answer_type(
             sentence.text, question.answer_type, question, context, known, surnames
         )

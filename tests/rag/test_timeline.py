@@ -165,3 +165,13 @@ def test_a_question_joining_a_happening_and_a_figure_gets_both(assistant) -> Non
     )
     assert not answer.abstained and "vetoed" in answer.text and "at least 33 people" in answer.text
     check_citations(assistant, answer)
+
+
+def test_a_group_named_by_description_counts_as_named(assistant) -> None:  # noqa: ANN001
+    # "The group responded by launching hundreds of drones and rockets": the sentence before names Hezbollah
+    answer = assistant.ask(
+        "How did Hezbollah's reported response to Israel's June 2024 killing of Taleb Sami Abdullah compare with"
+        " its retaliation for Fouad Shukur's killing, reported in August?"
+    )
+    assert any("The group responded by launching hundreds of drones" in e.text for e in answer.events)
+    check_citations(assistant, answer)
