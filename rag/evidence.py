@@ -221,9 +221,8 @@ def select_evidence(
         sentence, source = seen[key]
         context = _previous(sentence, source, snapshot, across=question.answer_type == "number")
         words = set(tokens[i])
-        if _GROUP_REF.search(
-            sentence.text
-        ):  # "The Lebanese group has insisted ...": the group the sentence before names
+        # "The group responded by launching ...": the group the sentence before names
+        if _GROUP_REF.search(sentence.text):
             words |= set(token_set(context)) & name_tokens
         cov = coverage(words)
         typed = question.answer_type != "open" and has_answer_type(
