@@ -347,7 +347,7 @@ def answer_type(question: str) -> AnswerType:
     return min(found)[2] if found else "open"
 
 
-_HOW_MANY = re.compile(r"\bhow many\s+(?P<rest>[\w’'\- ]+)", re.I)
+_HOW_MANY = re.compile(r"\bhow many\s+(?P<rest>[\w’'\-/ ]+)", re.I)
 # Where the counted noun phrase ends: a verb, an auxiliary, a preposition or a determiner.
 _PHRASE_END = set(
     [
@@ -439,7 +439,8 @@ def counted_focus(question: str) -> list[str]:
     if not m:  # "what is the death toll", "the number displaced": the figure goes with that event
         event = next((t for t in tokenize([question])[0] if t in HAPPENED), None)
         return [EVENT_MARK + event] if event and answer_type(question) == "number" else []
-    words = re.sub(r"^(of (the|those|these|its|their) )", "", m.group("rest").strip(), flags=re.I).split()[:8]
+    rest = m.group("rest").replace("/", " and ")  # "rockets/projectiles": either
+    words = re.sub(r"^(of (the|those|these|its|their) )", "", rest.strip(), flags=re.I).split()[:8]
     heads: list[str] = []
     rest: list[str] = []
     for i, word in enumerate(words):

@@ -16,6 +16,7 @@ from rag.slots import holds_figure, mentions_names, prospective
         ("Exactly how many Hezbollah fighters have been killed?", ["fighter", "~kill"]),  # and what happened
         ("how many rockets and drones did they fire", ["rocket", "drone"]),
         ("About how many Hezbollah projectiles crossed into Israel?", ["projectil"]),
+        ("how many hezbolah rockets/projectiles made it into israel", ["rocket", "projectil"]),  # either
         ("How many people were killed?", ["~kill"]),  # generic: the figure goes with what happened
         ("How many people did the UN estimate remained?", []),
         ("how many Hamas fighters died", ["fighter", "~die"]),
