@@ -30,6 +30,7 @@ _YEAR_REF = re.compile(
     r"\b(?:in|during|of|for|by|since|before|after|from|until|throughout)\s+(?P<year>(?:19|20)\d\d)\b", re.I
 )
 _RECENT = re.compile(r"\b(latest|most recent|newest|currently|current|now|as of now|so far|to date|lately)\b", re.I)
+_BEFORE_MONTH = re.compile(r"\b(in|since|by|until|from|before|after|during|early|mid|late)[\s-]+$", re.I)
 _MAY_VERB = re.compile(r"\bmay\s+(?:be|have|not|also|still|seek|want|need|come|take|lead)\b", re.I)
 
 
@@ -93,8 +94,9 @@ def find_time_references(question: str, reference: date | None) -> TimeReference
             m.group("month").lower() in ("mar", "jan", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "feb", "apr")
             and not (m.group("year") or m.group("day1") or m.group("day2"))
             and not m.group(0)[0].isupper()
+            and not _BEFORE_MONTH.search(question[: m.start()])
         ):
-            continue  # "mar" the verb and other lower-case look-alikes
+            continue  # "mar" the verb and other lower-case look-alikes, but "in late oct" is a month
         first = _parse(
             f"1 {m.group('month')} {m.group('year') or (reference.year if reference else date.today().year)}"
         )

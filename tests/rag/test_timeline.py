@@ -130,6 +130,9 @@ def test_question_shapes_and_time_scopes() -> None:
         info = analyze(f"What did Blinken do {asked}?", date(2024, 11, 20))
         assert [(s.start, s.end) for s in info.time.scopes] == [(date(2024, 10, 22), date(2024, 10, 24))]
         assert info.terms == ["blinken"]  # the first day is no figure of the question
+    casual = analyze("how many rockets made it into israel in late oct", date(2024, 11, 20))  # lower case
+    assert [(s.start, s.end) for s in casual.time.scopes] == [(date(2024, 10, 21), date(2024, 10, 31))]
+    assert not analyze("did they mar the record", date(2024, 11, 20)).time.scopes
     assert analyze("How did the fighting between Israel and Hezbollah escalate, from the first fire on?").shape == (
         "timeline"
     )
