@@ -29,6 +29,11 @@ def default_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     )
 
 
+# A change-over-time question reaches each report's best passages (calibrated: 3 -> 6 raised mean facts in
+# order over eleven gold sets 0.686 -> 0.695, no set lower; 10 gave 0.690).
+TIMELINE_PER_ARTICLE = 6
+
+
 class Assistant:
     """Answers questions from the articles of one index. Safe to share between threads: a call
     works on the snapshot that was current when it started, and index updates swap in a new one."""
@@ -75,7 +80,7 @@ class Assistant:
         retriever = HybridRetriever(
             snapshot, self.embedder, self.settings.candidates, self.settings.rrf_k, self.settings.each_top
         )
-        per_article = 3 if info.shape != "fact" else 0  # change over time: reach every report
+        per_article = TIMELINE_PER_ARTICLE if info.shape != "fact" else 0  # change over time: reach every report
         candidates = retriever.retrieve(
             query, self.settings.rerank_depth, filters, query_vector=query_vector, per_article=per_article
         )
