@@ -15,7 +15,7 @@ from index.store import Snapshot
 from rag.dates import DateScope
 from rag.event_dates import mentions_scope, statement_date
 from rag.kinds import NAME, full_name_surnames, has_answer_type, speaks_of_office
-from rag.question import EQUIVALENTS, QuestionInfo, office_tokens
+from rag.question import EQUIVALENTS, QuestionInfo, asked_office, office_tokens
 from rag.types import ScoredPassage, Sentence
 
 # Sentences addressed to an assistant rather than to readers: never evidence, never support.
@@ -300,7 +300,7 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
             best = near[0]
         # ... or the best one speaks of the office asked about without naming its holder ("to avenge the killing
         # of one of its top commanders"): the same report names the holder in another sentence
-        elif speaks_of_office(best.sentence.text, question.role):
+        elif speaks_of_office(best.sentence.text, question.role or asked_office(question.text)):
             same_report = [e for e in near if e.source.article.id == best.source.article.id]
             best = max(same_report, key=lambda e: e.coverage, default=best)
     chosen = [best]

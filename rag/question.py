@@ -28,7 +28,8 @@ _PERSON_ROLE = re.compile(
     rf"|\b(who (is|was|are|were)|names? of) (the |a |an )?([\w’'-]+ ){{0,3}}{_ROLES}\b"
     # "who led Hezbollah", "who's running it now": the one holding a post, a person
     r"|\bwho(?:'s| is| was| has been)?\s+(?:\w+\s+)?(led|leads|leading|heads|headed|heading|runs|ran|running"
-    r"|commands|commanded)\b",
+    r"|commands|commanded)\b"
+    r"|\bwhose (killing|death|assassination|murder|funeral)\b",  # a person died, not a country
     re.I,
 )
 _ROLE = re.compile(rf"\b{_ROLES}\b", re.I)
@@ -46,6 +47,13 @@ def person_role(question: str) -> str:
     if at == 0 or words[at - 1] in ("the", "a", "an", "which", "what", "of", "is", "was", "are", "were"):
         return ""  # an office with no qualifier ("who was the commander"): any mention of it may be another's
     return f"{words[at - 1]} {re.sub(r's$', '', words[at])}"
+
+
+def asked_office(question: str) -> str:
+    """The office a person question asks about, with or without a qualifier ("which commander" -> "commander")."""
+    m = _PERSON_ROLE.search(question)
+    words = re.findall(r"[\w’'-]+", m.group(0).lower()) if m else []
+    return next((re.sub(r"s$", "", w) for w in reversed(words) if _ROLE.fullmatch(w)), "")
 
 
 _WANTS_NAME = re.compile(r"\b(what|which) (is|was|are|were) the names? of\b|\bname (the|of)\b", re.I)
@@ -180,6 +188,7 @@ _EQUIVALENT_WORDS = [
     "children child kids kid minors",
     "hostages hostage captives abducted abduction kidnapped",
     "war wars fighting conflict hostilities",
+    "avenge avenging revenge retaliation retaliate retaliated retaliating reprisal",
     # a country and its people: "the Lebanese death toll" is Lebanon's
     "lebanon lebanese",
     "israel israeli israelis",

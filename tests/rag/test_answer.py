@@ -63,6 +63,13 @@ def test_an_office_spoken_of_without_its_holder_takes_the_name_from_the_same_rep
         "The August barrage by Hezbollah was meant to avenge the killing of which of its commanders?"
     )
     assert not answer.abstained and "Fouad Shukur" in answer.text
+    # an office with no qualifier ("which commander"), and "whose killing", which wants a person, not "Israel";
+    # "retaliation" is what "avenge" asks about
+    for question in (
+        "Hezbollah's barrage on Israel in late August 2024 was retaliation for the killing of which commander?",
+        "Whose killing in Beirut was Hezbollah's August rocket and drone barrage meant to avenge?",
+    ):
+        assert "Fouad Shukur" in assistant.ask(question).text, question
 
 
 def test_a_quote_that_runs_on_into_the_next_sentence_is_answered_with_it(assistant) -> None:  # noqa: ANN001
