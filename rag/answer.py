@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from index.store import Snapshot
 from rag.abstain import out_of_range, weak_evidence
+from rag.anchors import date_shift
 from rag.generators import Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.prompts import CANNOT_ANSWER
@@ -75,6 +76,10 @@ def answer_question(
     info = analyze(asked, reference, snapshot.publishers)
     if query != expand_shorthand(asked) and len(info.terms) < 2:
         info.terms = analyze(query, reference).terms
+    # "two days after meeting Netanyahu": date the meeting, then search the day it points to without its words
+    shifted = date_shift(assistant, snapshot, info)
+    if info.time.shift is not None:
+        query = query.replace(info.time.shift.text, " ")
     reason = out_of_range(info, snapshot)
     if reason:
         yield finish(_abstain(question, reason, []))
@@ -99,7 +104,7 @@ def answer_question(
     timings["generate"] = time.perf_counter() - started - timings["retrieve"]
     draft = "".join(draft_parts)
     checked = verify(draft, shown)
-    notes = list(checked.notes)
+    notes = ([shifted] if shifted else []) + list(checked.notes)
 
     declined = draft.strip().startswith(CANNOT_ANSWER)
     evidence_writer = ExtractiveGenerator()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import BaseModel
 
@@ -45,10 +45,20 @@ class DateScope(BaseModel):
         return self.start <= day <= self.end
 
 
+class Shift(BaseModel):
+    """A time counted from an event the question names ("two days after meeting Netanyahu"): the day is found
+    when the question is answered, from the evidence for the event."""
+
+    days: int  # after the event (negative: before it)
+    event: str  # "meeting Netanyahu"
+    text: str  # the question's words, "two days after meeting Netanyahu"
+
+
 class TimeReference(BaseModel):
     scopes: list[DateScope]
     recent: bool  # "latest", "most recent", "now"...
     spans: list[tuple[int, int]]  # where in the question the references stand
+    shift: Shift | None = None  # a time counted from an event, still to be dated
 
 
 PART_OF_MONTH = re.compile(r"\b(early|mid|late|end of|beginning of|start of)[\s-]+(?:in\s+)?$", re.I)
@@ -122,7 +132,48 @@ def find_time_references(question: str, reference: date | None) -> TimeReference
         year = int(m.group("year"))
         scopes.append(DateScope(start=date(year, 1, 1), end=date(year, 12, 31), text=m.group(0)))
         spans.append(m.span("year"))
-    return TimeReference(scopes=scopes, recent=bool(_RECENT.search(question)), spans=spans)
+    reference_ = TimeReference(scopes=scopes, recent=bool(_RECENT.search(question)), spans=spans)
+    return _shifted(question, reference_)
+
+
+_COUNT = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+# "two days after meeting Netanyahu", "a week before the Paris conference", "two days later"
+_SHIFT = re.compile(
+    r"\b(?P<n>\d{1,2}|an?|one|two|three|four|five|six|seven|eight)\s+(?P<unit>days?|weeks?)\s+"
+    r"(?P<dir>after|before|later|earlier)\b(?P<event>(?:(?!\s+(?:and|but)\s+(?:what|where|who|how|which|when|why)\b)"
+    r"[^,?;.])*)",
+    re.I,
+)
+
+
+def _shifted(question: str, time: TimeReference) -> TimeReference:
+    """Apply a time counted from another: "on Tuesday 22 October ... two days later" is 24 October; "two days after
+    meeting Netanyahu" leaves the event to be dated from the evidence (its own dates are the event's, not the
+    question's)."""
+    m = _SHIFT.search(question)
+    if not m:
+        return time
+    days = (int(m.group("n")) if m.group("n").isdigit() else _COUNT[m.group("n").lower()]) * (
+        7 if m.group("unit").lower().startswith("week") else 1
+    )
+    days = -days if m.group("dir").lower() in ("before", "earlier") else days
+    event = m.group("event").strip()
+    if m.group("dir").lower() in ("later", "earlier") or not event:
+        anchors = [s for s in time.scopes if s.start == s.end]
+        if len(anchors) != 1:
+            return time
+        day = anchors[0].start + timedelta(days=days)
+        text = f"{m.group(0).strip()} ({day.day} {day:%B %Y})"
+        return TimeReference(
+            scopes=[DateScope(start=day, end=day, text=text)], recent=time.recent, spans=[*time.spans, m.span()]
+        )
+    inside = [i for i, (start, end) in enumerate(time.spans) if m.start() <= start and end <= m.end()]
+    return TimeReference(
+        scopes=[s for i, s in enumerate(time.scopes) if i not in inside],
+        recent=time.recent,
+        spans=[span for i, span in enumerate(time.spans) if i not in inside] + [m.span()],
+        shift=Shift(days=days, event=event, text=m.group(0).strip()),
+    )
 
 
 def strip_spans(text: str, spans: list[tuple[int, int]]) -> str:

@@ -179,3 +179,21 @@ def test_a_group_named_by_description_counts_as_named(assistant) -> None:  # noq
     )
     assert any("The group responded by launching hundreds of drones" in e.text for e in answer.events)
     check_citations(assistant, answer)
+
+
+def test_a_time_counted_from_an_event_is_dated_from_the_event() -> None:
+    later = analyze("Blinken met Netanyahu on Tuesday 22 October. Where was he two days later?", date(2024, 11, 20))
+    assert [(s.start, s.end) for s in later.time.scopes] == [(date(2024, 10, 24), date(2024, 10, 24))]
+    after = analyze("Where was Blinken speaking two days after his meeting with Netanyahu in October?")
+    assert after.time.shift is not None and after.time.shift.days == 2
+    assert after.time.shift.event == "his meeting with Netanyahu in October"
+    assert not after.time.scopes and "netanyahu" not in after.terms  # October dates the meeting, not the answer
+    before = analyze("What did Hezbollah do a week before the Paris conference?")
+    assert before.time.shift is not None and before.time.shift.days == -7
+
+
+def test_where_someone_was_two_days_after_an_event(assistant) -> None:  # noqa: ANN001
+    answer = assistant.ask("Where was Blinken speaking two days after his Tuesday meeting with Netanyahu in October?")
+    assert "Doha" in answer.text and answer.citations[0].published == date(2024, 10, 24)
+    assert any("read as 24 October 2024" in note for note in answer.verification)
+    check_citations(assistant, answer)
