@@ -15,7 +15,7 @@ from index.store import Snapshot
 from rag.dates import DateScope
 from rag.event_dates import mentions_scope, statement_date
 from rag.kinds import NAME, full_name_surnames, has_answer_type, speaks_of_office
-from rag.question import EQUIVALENTS, QuestionInfo, asked_office, office_tokens
+from rag.question import EQUIVALENTS, EVENT_MARK, QuestionInfo, asked_office, office_tokens
 from rag.types import ScoredPassage, Sentence
 
 # Sentences addressed to an assistant rather than to readers: never evidence, never support.
@@ -153,6 +153,12 @@ def _idf_for(snapshot: Snapshot) -> tuple[dict[str, float], float]:
     return idf_table(snapshot.bm25), unseen_idf(snapshot.bm25)
 
 
+def _respelled(focus: str, matched: dict[str, str | None]) -> str:
+    mark = EVENT_MARK if focus.startswith(EVENT_MARK) else ""
+    word = focus.removeprefix(EVENT_MARK)
+    return mark + (matched.get(word) or word)
+
+
 def _match_terms(terms: list[str], vocabulary: set[str], corpus_idf: dict[str, float]) -> dict[str, str | None]:
     """Each question term -> the evidence token it stands for: itself, a near spelling
     (typos: 'hezbolah', 'militery'), or None when nothing in the evidence is close."""
@@ -201,6 +207,9 @@ def select_evidence(
     tokens = [token_set(seen[k][0].text) | office_tokens(seen[k][0].text) for k in keys]
     vocabulary = {t for sentence_tokens in tokens for t in sentence_tokens}
     matched = _match_terms(question.terms, vocabulary, corpus_idf)
+    # a misspelt counted noun ("how many civillians") counts what its nearest spelling in the evidence does; the
+    # question is corrected in place, so that the answer's writer counts the same thing
+    question.focus = [_respelled(f, matched) for f in question.focus]
     weight = {t: corpus_idf.get(matched[t] or t, unseen) for t in question.terms}
     total = sum(weight.values()) or 1.0
 
@@ -326,16 +335,19 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         (set(question.terms) - names) & (set(token_set(run_on.sentence.text)) - set(token_set(best.sentence.text)))
     )
     # ... where it speaks of something the question asks about, not only of a place or person it names
+    # (a figure across a passage boundary too: "... the US vetoed a UN security council vote. | Members of the
+    # council voted 14-1 ...")
+    after = run_on if question.answer_type == "number" else following
     typed_next = (
         question.answer_type != "open"
         and not best.typed
-        and following is not None
-        and following.typed
-        and bool((set(question.terms) - names) & token_set(following.sentence.text))
+        and after is not None
+        and after.typed
+        and bool((set(question.terms) - names) & token_set(after.sentence.text))
     )
-    if following is not None and (question.why or typed_next):
+    if following is not None and question.why:
         chosen.append(following)
-    elif continues:
+    elif typed_next or continues:
         chosen.append(run_on)
     covered = set().union(*(token_set(e.sentence.text) for e in chosen))
     two_part = bool(_TWO_PART.search(question.text))

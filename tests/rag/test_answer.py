@@ -217,3 +217,13 @@ def test_a_supported_draft_that_leaves_out_the_answer_falls_back_to_the_evidence
     assert "David Barnea" in answer.text and not answer.abstained
     assert any("leaves out the answer" in note for note in answer.verification)
     check_citations(assistant, answer)
+
+
+def test_casual_figure_questions_with_typos_and_a_figure_across_a_passage_boundary(assistant) -> None:  # noqa: ANN001
+    # "civillians": the counted noun is matched to its nearest spelling, as the other terms are
+    typo = assistant.ask("thinktank alma - how many civillians did it say hezbolah attacks killed in israel?")
+    assert "29 civilians" in typo.text
+    # the vote count stands in the sentence after the veto, which opens the next passage
+    vote = assistant.ask("wats the vote count on the un gaza ceasefire thing the us vetoed")
+    assert not vote.abstained and "14-1" in vote.text
+    check_citations(assistant, vote)
