@@ -12,6 +12,8 @@ HEADLINE = [
     "citation_recall",
     "citation_precision",
     "citation_evidence",
+    "citation_evidence_fact",
+    "citation_evidence_change",
     "abstention_recall",
     "abstention_precision",
     "false_abstention_rate",

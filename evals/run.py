@@ -95,6 +95,13 @@ def summarize(results: list[QuestionResult]) -> dict[str, float | int | None]:
         "citation_recall": avg("citation_recall", answerable),
         "citation_precision": avg("citation_precision", answerable),
         "citation_evidence": avg("citation_evidence", answerable),
+        # one-fact questions (#3's target) apart from change-over-time ones, whose dated lists cite every report
+        "citation_evidence_fact": avg(
+            "citation_evidence", [r for r in answerable if r.scores.get("facts_found") is None]
+        ),
+        "citation_evidence_change": avg(
+            "citation_evidence", [r for r in answerable if r.scores.get("facts_found") is not None]
+        ),
         "dangling_markers": sum(int(r.scores["dangling_markers"] or 0) for r in results),
         "misdated_statements": sum(int(r.scores.get("misdated_statements") or 0) for r in results),
         "latency_p50": percentile([r.seconds for r in results], 50),
