@@ -3,7 +3,7 @@ dated from its own evidence, and the question is then asked of the day it points
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from index.store import Snapshot
@@ -16,14 +16,15 @@ if TYPE_CHECKING:
     from rag.assistant import Assistant
 
 
-def date_shift(assistant: Assistant, snapshot: Snapshot, info: QuestionInfo) -> str | None:
+def date_shift(assistant: Assistant, snapshot: Snapshot, info: QuestionInfo, reference: date | None) -> str | None:
     """Date the event a shift counts from and set the question's time scope to the day it points to; a note on
-    how it was read, or None when the question counts from no event (or its evidence holds no date)."""
+    how it was read, or None when the question counts from no event (or its evidence holds no date). `reference`
+    dates a month the event names without a year, as in `analyze`."""
     shift = info.time.shift
     if shift is None:
         return None
     query = " ".join([shift.event, *info.names])  # the event, with whom the question is about
-    event_info = analyze(query, info.time.scopes[0].end if info.time.scopes else None, snapshot.publishers)
+    event_info = analyze(query, reference, snapshot.publishers)
     _, evidence = assistant._evidence(snapshot, event_info, query, None)
     if not evidence.sentences or evidence.sentences[0].source.article.published is None:
         return None

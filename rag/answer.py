@@ -77,7 +77,7 @@ def answer_question(
     if query != expand_shorthand(asked) and len(info.terms) < 2:
         info.terms = analyze(query, reference).terms
     # "two days after meeting Netanyahu": date the meeting, then search the day it points to without its words
-    shifted = date_shift(assistant, snapshot, info)
+    shifted = date_shift(assistant, snapshot, info, reference)
     if info.time.shift is not None:
         query = query.replace(info.time.shift.text, " ")
     reason = out_of_range(info, snapshot)

@@ -132,8 +132,7 @@ def find_time_references(question: str, reference: date | None) -> TimeReference
         year = int(m.group("year"))
         scopes.append(DateScope(start=date(year, 1, 1), end=date(year, 12, 31), text=m.group(0)))
         spans.append(m.span("year"))
-    reference_ = TimeReference(scopes=scopes, recent=bool(_RECENT.search(question)), spans=spans)
-    return _shifted(question, reference_)
+    return _shifted(question, TimeReference(scopes=scopes, recent=bool(_RECENT.search(question)), spans=spans))
 
 
 _COUNT = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
