@@ -108,6 +108,8 @@ ECHO_BEFORE, ECHO_AFTER = 3, 4  # words either side of the asked noun that would
 _UNSPECIFIC = {
     *("although", "though", "while", "also", "however", "still", "yet", "even", "just", "only", "own", "some"),
     *("several", "many", "other", "various", "certain", "unspecified", "further", "more", "few", "new", "its"),
+    # verbs that bring a thing up without saying which ("conditions put forward in Cairo")
+    *("put", "forward", "proposed", "presented", "made", "set", "laid", "raised", "offered", "tabled", "submitted"),
 }
 
 

@@ -112,6 +112,9 @@ def test_near_misses_are_abstained_with_the_reason(assistant) -> None:  # noqa: 
     # the passage names the comments only as "some comments": it does not say which
     echo = assistant.ask("What comments did Hezbollah attach when it agreed to the text of the US ceasefire proposal?")
     assert echo.abstained and "does not say which" in echo.text
+    # "Hamas rejecting new Israeli conditions put forward in Cairo": brought up, not said which
+    conditions = assistant.ask("What were the new Israeli conditions that Hamas rejected at the Cairo talks in August?")
+    assert conditions.abstained and "does not say which" in conditions.text
     said = assistant.ask("What 'two tracks' did Naim Qassem say Hezbollah was working on?")
     assert not said.abstained
     # "who led" asks for a person: a sentence naming only groups and a TV channel does not answer it
