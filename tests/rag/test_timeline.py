@@ -198,3 +198,10 @@ def test_where_someone_was_two_days_after_an_event(assistant) -> None:  # noqa: 
     assert "Doha" in answer.text and answer.citations[0].published == date(2024, 10, 24)
     assert any("read as 24 October 2024" in note for note in answer.verification)
     check_citations(assistant, answer)
+
+
+def test_a_leader_named_by_office_alone_is_found(assistant) -> None:  # noqa: ANN001
+    # "Naim Qassem, Hezbollah's secretary general": the passage holds no word of "leader"
+    answer = assistant.ask("Who led Hezbollah in June 2024, and who was its leader by November 2024?")
+    assert "Hassan Nasrallah" in answer.text and "Naim Qassem" in answer.text
+    check_citations(assistant, answer)
