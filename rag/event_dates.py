@@ -177,6 +177,8 @@ _SINCE = re.compile(r"\bsince(\s+\w+){0,3}\s*$", re.I)
 # A date naming a thing ("the group's Oct. 7, 2023 attack", "Iran's Oct. 1 missile barrage"), or one inside an
 # aside ("- blamed for ... the assault on Oct. 7 last year -", "(...)"), does not date the statement.
 _ASIDE = re.compile(r"(\b(the|[\w]+[’']s)\s+$)|(\s[–—-]\s(?:(?!\s[–—-]\s).)*$)|(\([^)]*$)", re.I)
+# "... awaiting the retaliation Israel has vowed for an Iranian missile barrage on 1 October": the barrage's date
+_OF_A_THING = re.compile(r"\b(for|of|after|over|against)\s+(an?|the)\s+(?:[\w’'-]+\s+){0,3}on\s+$", re.I)
 _LAST_YEAR = re.compile(r"\s*,?\s*(of )?last year\b", re.I)
 
 
@@ -195,7 +197,8 @@ def statement_date(text: str, published: date | None) -> EventSpan | None:
     for m in MONTH_REF.finditer(text):
         if m.group("month").lower() == "may" and not (m.group("day1") or m.group("day2") or m.group("year")):
             continue  # the verb "may"
-        if _SINCE.search(text[: m.start()]) or _ASIDE.search(text[: m.start()]):
+        before = text[: m.start()]
+        if _SINCE.search(before) or _ASIDE.search(before) or _OF_A_THING.search(before):
             continue  # "exchanged fire since 8 October": when a span began, not when the statement happened
         month = _MONTHS[m.group("month").lower()[:3]]
         if m.group("year"):

@@ -109,6 +109,11 @@ def test_statements_are_ordered_by_the_time_they_name_and_keep_their_report(assi
     # the first day named dates it: Sunday's strikes, not July's killing they avenge
     sunday = "Israel struck Lebanon on Sunday, as Hezbollah avenged the killing of a commander last month."
     assert statement_date(sunday, date(2024, 8, 25)) is None
+    # a date that names a thing the statement speaks of: "the retaliation vowed for a barrage on 1 October"
+    vowed = (
+        "Blinken said the region awaits the retaliation Israel has vowed for an Iranian missile barrage on 1 October."
+    )
+    assert statement_date(vowed, date(2024, 10, 24)) is None
 
 
 def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> None:  # noqa: ANN001
