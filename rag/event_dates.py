@@ -178,7 +178,7 @@ _SINCE = re.compile(r"\bsince(\s+\w+){0,3}\s*$", re.I)
 # aside ("- blamed for ... the assault on Oct. 7 last year -", "(...)"), does not date the statement.
 _ASIDE = re.compile(r"(\b(the|[\w]+[’']s)\s+$)|(\s[–—-]\s(?:(?!\s[–—-]\s).)*$)|(\([^)]*$)", re.I)
 # "... awaiting the retaliation Israel has vowed for an Iranian missile barrage on 1 October": the barrage's date
-_OF_A_THING = re.compile(r"\b(for|of|after|over|against)\s+(an?|the)\s+(?:[\w’'-]+\s+){0,3}on\s+$", re.I)
+_OF_A_THING = re.compile(r"\b(for|of|after|over|against)\s+(an?|the)\s+(?:[\w’'-]+\s+){0,6}on\s+$", re.I)
 _LAST_YEAR = re.compile(r"\s*,?\s*(of )?last year\b", re.I)
 
 
@@ -212,8 +212,11 @@ def statement_date(text: str, published: date | None) -> EventSpan | None:
         said = text[part.start() if part and start != end else m.start() : m.end()].strip()
         found.append((m.start(), EventSpan(start=start, end=end, rule=f"'{said}' named in the report")))
     for span in event_spans(text, published):
-        position = text.find(span.rule.split("'")[1])
-        if not _SINCE.search(text[:position]) and not _ASIDE.search(text[:position]):
+        said = span.rule.split("'")[1]
+        position = text.find(said)
+        before = text[:position]
+        of_a_thing = _OF_A_THING.search(before + ("on " if said.lower().startswith("on ") else ""))
+        if not (_SINCE.search(before) or _ASIDE.search(before) or of_a_thing):
             found.append((position, span))
     # The first day named dates the statement, even where it is the report's own day ("on Sunday ... to avenge
     # the killing of a commander last month" is Sunday's news, not July's).

@@ -114,6 +114,8 @@ def test_statements_are_ordered_by_the_time_they_name_and_keep_their_report(assi
         "Blinken said the region awaits the retaliation Israel has vowed for an Iranian missile barrage on 1 October."
     )
     assert statement_date(vowed, date(2024, 10, 24)) is None
+    claimed = "Hezbollah ruled out talks, and it claimed responsibility for a drone attack on his home on Saturday."
+    assert statement_date(claimed, date(2024, 10, 22)) is None
 
 
 def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> None:  # noqa: ANN001
