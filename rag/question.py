@@ -314,6 +314,7 @@ _TIMELINE = re.compile(
     r"|from (june|july|august|september|october|november|\w+ \d{4}) on(wards)?"
     r"|how did (it|things|we|they) (get|come) (there|here|to this)"
     r"|how (did|has|have|had) .{1,80}\b(escalat\w*|unfold\w*|intensif\w*|worsen\w*|progress\w*)"
+    r"|how (the|a|an|its|their) [\w\s’'-]{1,60}\b(escalated|unfolded|intensified|worsened|progressed|evolved|developed)"
     r"|in (chronological )?order(?! to))\b",
     re.I,
 )
