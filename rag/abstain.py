@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from index.lexical import search_bm25, stem, token_set
 from index.store import Snapshot
-from rag.dates import DateScope
+from rag.dates import OPEN_START, DateScope
 from rag.event_dates import event_spans, mentioned_spans, within
 from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
 from rag.question import EQUIVALENTS, HAPPENED, QuestionInfo
@@ -97,6 +97,8 @@ def out_of_range(question: QuestionInfo, snapshot: Snapshot) -> str | None:
     if not scopes or not published:
         return None
     for scope in scopes:
+        if scope.start == OPEN_START:  # "... through January 2025": the articles must reach its last month
+            scope = DateScope(start=scope.end.replace(day=1), end=scope.end, text=scope.text)
         if _reported_on(scope, published) or _period_mentioned(snapshot, scope):
             return None
     asked = ", ".join(s.text for s in scopes)

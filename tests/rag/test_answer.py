@@ -91,6 +91,9 @@ def test_abstains_on_dates_no_article_covers(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("What happened in the Gaza ceasefire talks in March 2023?")
     assert answer.abstained and answer.kind == "abstained" and answer.citations == []
     assert answer.text.startswith(CANNOT_ANSWER) and "25 June 2024" in answer.text and "20 November 2024" in answer.text
+    # a period left open at its start must still reach into the articles at its end
+    held = assistant.ask("Did the Israel-Hezbollah ceasefire hold through January 2025?")
+    assert held.abstained and "through January 2025" in held.text
 
 
 def test_a_gap_between_reports_is_out_of_range_but_the_week_a_report_looks_back_on_is_not(assistant) -> None:  # noqa: ANN001

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from rag.dates import DateScope
+from rag.dates import OPEN_START, DateScope
 from rag.event_dates import event_date, event_spans, mentions_scope, statement_date
 from rag.question import analyze
 from rag.timeline import parse_line
@@ -137,6 +137,12 @@ def test_question_shapes_and_time_scopes() -> None:
         info = analyze(f"What did Blinken do {asked}?", date(2024, 11, 20))
         assert [(s.start, s.end) for s in info.time.scopes] == [(date(2024, 10, 22), date(2024, 10, 24))]
         assert info.terms == ["blinken"]  # the first day is no figure of the question
+    # "from its start to November 2024": everything up to the end of November; "according to the August report"
+    # is no such bound
+    upto = analyze("Lay out the phases of the fighting from its start to November 2024.", date(2024, 11, 20))
+    assert [(s.start, s.end) for s in upto.time.scopes] == [(OPEN_START, date(2024, 11, 30))]
+    august = analyze("How long had the war lasted, according to the August report?", date(2024, 11, 20))
+    assert [(s.start, s.end) for s in august.time.scopes] == [(date(2024, 8, 1), date(2024, 8, 31))]
     casual = analyze("how many rockets made it into israel in late oct", date(2024, 11, 20))  # lower case
     assert [(s.start, s.end) for s in casual.time.scopes] == [(date(2024, 10, 21), date(2024, 10, 31))]
     assert not analyze("did they mar the record", date(2024, 11, 20)).time.scopes
