@@ -441,6 +441,12 @@ _OUTCOME = re.compile(
 )
 
 
+# "how many of the 3,544 people killed in Lebanon were children?": a part of a total the question states
+_PART_OF_TOTAL = re.compile(
+    r"\bhow many of (?:the|those|these) [\d,.]+\b[^?]*?\b(?:were|are)\s+(?:\w+\s+)?"
+    r"(?P<noun>\w{3,}[^s\W]s|children|women|men)\b",
+    re.I,
+)
 EVENT_MARK = "~"  # marks a focus that is what happened ("killed"), not what was counted ("soldiers")
 
 
@@ -448,6 +454,9 @@ def counted_focus(question: str) -> list[str]:
     """Stemmed words a "how many X" question counts: the plural nouns after "how many" ("how many Hamas
     fighters" -> fighter, "rockets and drones" -> rocket, drone). When X is generic ("how many people were
     wounded") the figure must stand by what happened to them instead: the verb that follows."""
+    part = _PART_OF_TOTAL.search(question)
+    if part:  # "how many of the 3,544 people killed were children": children are counted
+        return [t for t in tokenize([part.group("noun")])[0] if t]
     m = _HOW_MANY.search(question)
     if not m:  # "what is the death toll", "the number displaced": the figure goes with that event
         event = next((t for t in tokenize([question])[0] if t in HAPPENED), None)
@@ -570,7 +579,8 @@ def analyze(question: str, reference: date | None = None, publishers: Collection
         focus=counted_focus(undated),
         unit=answer_unit(undated),
         exact=bool(_EXACT.search(question)),
-        total=bool(_TOTAL.search(question)),
+        # "how many of the 3,544 killed were children": a part of a total, counted over the same span
+        total=bool(_TOTAL.search(question) or _PART_OF_TOTAL.search(question)),
         # "who said a diplomatic outcome was preferred" asks for a person, not for what came of something
         outcome=kind in ("open", "date") and bool(_OUTCOME.search(question)),
         names=names,

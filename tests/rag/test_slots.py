@@ -143,3 +143,11 @@ def test_a_question_joining_two_asks_holds_the_figure_to_its_own_clause() -> Non
     assert holds_figure("In Gaza, Israeli forces killed at least 33 people, according to medics.", joined)
     compare = analyze("What is the latest Gaza death toll, and how does it compare with the October figure?")
     assert not compare.mixed  # the second ask is about the first's figure
+
+
+def test_a_part_of_a_stated_total_is_counted_over_the_same_span() -> None:
+    part = analyze("How many of the 3,544 people killed in Lebanon were children?")
+    assert part.focus == ["children"] and part.total
+    # one strike's "four children" is no part of the 3,544
+    assert not holds_figure("In Lebanon at least 18 people were killed, including four children.", part)
+    assert holds_figure("Of those killed in Lebanon since October, 200 children have been killed.", part)
