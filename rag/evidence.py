@@ -35,6 +35,10 @@ W_LEXICAL = 0.35  # weight of IDF-weighted term coverage of a sentence
 W_TYPED = 0.08  # bonus for a sentence that holds the kind of answer asked for
 W_PASSAGE = 0.04  # weight of the passage's first-stage (fused) rank
 W_PASSAGE_DENSE = 0.0  # weight of a passage's own cosine when passages are reranked (0: hurt hit@5)
+# a sentence sharing four words in a row with the question ("by far the best way") and holding the kind of
+# answer asked for: evidence-holding citations +0.5 to +2.8 points on ten of twelve sets, fresh2 +1 question
+W_PHRASE = 0.1
+PHRASE_WORDS = 4
 W_QUOTED = 0.3  # a sentence holding a phrase the question quotes
 W_DATED = 0.25  # a sentence published in, or speaking of, the period the question names
 W_SOURCE = 0.1  # a sentence of a publisher the question names ("according to Reuters")
@@ -229,6 +233,8 @@ def select_evidence(
     surnames = full_name_surnames([seen[key][0].text for key in keys]) if question.wants_person else frozenset()
     recency = _recency(candidates) if question.time.recent else {}
     name_tokens = set(token_set(" ".join(question.names)))
+    words = _norm(question.text).split()
+    phrases = {f" {' '.join(words[i : i + PHRASE_WORDS])} " for i in range(len(words) - PHRASE_WORDS + 1)}
     scored = []
     for i, key in enumerate(keys):
         sentence, source = seen[key]
@@ -243,6 +249,7 @@ def select_evidence(
         )
         prior = 1.0 / (1.0 + rank_of[id(source)])
         quoted = any(_norm(q) in _norm(sentence.text) for q in question.quoted)
+        echoed = any(g in f" {_norm(sentence.text)} " for g in phrases)
         speaks = any(mentions_scope(sentence.text, source.article.published, s) for s in question.time.scopes)
         dated = float(speaks) or _report_in_scope(sentence, source, question)
         score = (
@@ -251,6 +258,7 @@ def select_evidence(
             + W_TYPED * typed
             + W_PASSAGE * prior
             + W_QUOTED * quoted
+            + W_PHRASE * (echoed and (typed or question.answer_type == "open"))
             + W_DATED * dated
             + W_SOURCE * (source.article.publisher in question.sources)
             + W_RECENT * recency.get(source.article.id, 0.0)

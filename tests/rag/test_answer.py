@@ -233,3 +233,10 @@ def test_casual_figure_questions_with_typos_and_a_figure_across_a_passage_bounda
     vote = assistant.ask("wats the vote count on the un gaza ceasefire thing the us vetoed")
     assert not vote.abstained and "14-1" in vote.text
     check_citations(assistant, vote)
+
+
+def test_a_phrase_the_question_repeats_leads(assistant) -> None:  # noqa: ANN001
+    # "by far the best way" is the defence secretary's; Israel's military chief spoke of "a sharp conclusion"
+    answer = assistant.ask("What did the Pentagon chief call by far the best way to keep things from escalating?")
+    assert answer.text.startswith('"Diplomacy is by far the best way')
+    check_citations(assistant, answer)
