@@ -248,8 +248,9 @@ def select_evidence(
             sentence.text, question.answer_type, question, context, known, surnames
         )
         prior = 1.0 / (1.0 + rank_of[id(source)])
-        quoted = any(_norm(q) in _norm(sentence.text) for q in question.quoted)
-        echoed = any(g in f" {_norm(sentence.text)} " for g in phrases)
+        normed = f" {_norm(sentence.text)} "
+        quoted = any(_norm(q) in normed for q in question.quoted)
+        echoed = any(g in normed for g in phrases)
         speaks = any(mentions_scope(sentence.text, source.article.published, s) for s in question.time.scopes)
         dated = float(speaks) or _report_in_scope(sentence, source, question)
         score = (
