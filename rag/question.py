@@ -62,6 +62,8 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
         "number",
         re.compile(
             r"\bhow (many|much|far|long|old|big|large|often)\b|\b(what|which) (time ?frame|timescale)\b"
+            # "how did the number of people displaced change": a figure, over time
+            r"|\bhow (did|has|have|had) the (death |reported )?(number|toll|figure|count|tally|total)\b"
             r"|\b(what|which) (number|percentage|share|proportion|figure|amount|sum|toll|count|total|tally)\b"
             r"|\b(death toll|vote count)\b|\b(population|casualty|casualties|death|fatality|displacement|funding|aid"
             r"|budget|economic|cost|damage|turnout|refugee|troop)\s+(figures?|estimates?|numbers?|tally|count)\b"

@@ -152,6 +152,8 @@ def test_question_shapes_and_time_scopes() -> None:
     assert analyze("Which Hezbollah leaders were killed, in order?").shape == "timeline"
     assert analyze("Lay out the main phases of the fighting, as the reports describe them.").shape == "timeline"
     assert analyze("Lay out how the conflict escalated, from its first shots on.").shape == "timeline"
+    displaced = analyze("How did the number of people displaced in Lebanon change?")
+    assert displaced.answer_type == "number" and displaced.shape == "timeline"  # a figure over time
     assert analyze("What's the latest on Qatar's role, and how did it get there from August on?").shape == "timeline"
     assert analyze("Did Israel strike in order to push Hezbollah back?").shape == "fact"
     info = analyze("How did Hezbollah's position change from June to November 2024?", date(2024, 11, 20))
