@@ -9,7 +9,8 @@ import unicodedata
 from collections import Counter
 
 from index.lexical import tokenize
-from rag.timeline import date_label, parse_line
+from rag.dates import date_label
+from rag.timeline import parse_line
 from rag.types import Answer, ScoredPassage
 from rag.verify import MARKER, split_answer
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from index.lexical import search_bm25, stem, token_set
 from index.store import Snapshot
-from rag.dates import OPEN_START, DateScope
+from rag.dates import OPEN_START, DateScope, date_label
 from rag.event_dates import event_spans, mentioned_spans, within
 from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
 from rag.question import EQUIVALENTS, HAPPENED, QuestionInfo
@@ -85,8 +85,8 @@ def _reported_on(scope: DateScope, published: list[date]) -> bool:
 def _dates_text(published: list[date]) -> str:
     days = sorted(set(published))
     if len(days) > 6:
-        return f"between {days[0]:%-d %B %Y} and {days[-1]:%-d %B %Y}"
-    return "on " + ", ".join(f"{d:%-d %B %Y}" for d in days)
+        return f"between {date_label(days[0])} and {date_label(days[-1])}"
+    return "on " + ", ".join(date_label(d) for d in days)
 
 
 def out_of_range(question: QuestionInfo, snapshot: Snapshot) -> str | None:

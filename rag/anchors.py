@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from index.store import Snapshot
-from rag.dates import DateScope
+from rag.dates import DateScope, date_label
 from rag.event_dates import statement_date
 from rag.question import QuestionInfo, analyze
-from rag.timeline import date_label, source_label
+from rag.timeline import source_label
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant

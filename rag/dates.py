@@ -74,6 +74,11 @@ def third_of_month(first: date, last_day: int, part: str) -> tuple[date, date]:
     return first.replace(day=low), first.replace(day=min(high, last_day))
 
 
+def date_label(day: date | None) -> str:
+    """A day as answers and notes name it: "24 October 2024"."""
+    return f"{day.day} {day:%B %Y}" if day else "undated"
+
+
 def span_in_month(year: int, month: int, day: str | None, part: str | None) -> tuple[date, date]:
     """The day named ("27 September"), else the third of the month named ("late September"), else the month."""
     first = date(year, month, 1)
@@ -168,7 +173,7 @@ def _shifted(question: str, time: TimeReference) -> TimeReference:
         if len(anchors) != 1:
             return time
         day = anchors[0].start + timedelta(days=days)
-        text = f"{m.group(0).strip()} ({day.day} {day:%B %Y})"
+        text = f"{m.group(0).strip()} ({date_label(day)})"
         return TimeReference(
             scopes=[DateScope(start=day, end=day, text=text)], recent=time.recent, spans=[*time.spans, m.span()]
         )

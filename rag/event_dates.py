@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
-from rag.dates import MONTH_REF, PART_OF_MONTH, DateScope, span_in_month
+from rag.dates import MONTH_REF, PART_OF_MONTH, DateScope, date_label, span_in_month
 
 _RELATIVE_DAY = re.compile(
     r"\b(?:on|late on|early on|since|by|last)\s+(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -40,7 +40,7 @@ class EventSpan(BaseModel):
         """How a reader would name the span: "19 October 2024", "July 2024", "late September 2024", "2023"."""
         start, end = self.start, self.end
         if start == end:
-            return f"{start.day} {start:%B %Y}"
+            return date_label(start)
         if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
             return str(start.year)
         if start.day == 1 and end == start.replace(day=calendar.monthrange(start.year, start.month)[1]):

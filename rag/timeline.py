@@ -11,6 +11,7 @@ from datetime import date
 from typing import NamedTuple
 
 from index.lexical import token_set
+from rag.dates import date_label
 from rag.event_dates import EventSpan, statement_date
 from rag.evidence import EvidenceSentence, EvidenceSet, in_span
 from rag.question import QuestionInfo
@@ -45,10 +46,6 @@ class DatedLine(NamedTuple):
 def dated_line(label: str, source: str, body: str, event: str | None = None) -> str:
     """A timeline line: the report's date and source, and the statement's own time where it names an earlier one."""
     return f"- {event} (reported {label}, {source}): {body}" if event else f"- {label}, {source}: {body}"
-
-
-def date_label(day: date | None) -> str:
-    return f"{day.day} {day:%B %Y}" if day else "undated"
 
 
 def source_label(article: ArticleInfo) -> str:

@@ -7,11 +7,12 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from rag.dates import date_label
 from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
 from rag.kinds import answer_names, fits_kind
 from rag.question import QuestionInfo
 from rag.slots import matching_figures
-from rag.timeline import date_label, dated_line, own_date, select_dated, source_label
+from rag.timeline import dated_line, own_date, select_dated, source_label
 from rag.types import ScoredPassage, Turn
 
 DISAGREE_DEPTH = 8  # sentences searched for another report's figure
