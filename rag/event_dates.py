@@ -63,14 +63,24 @@ def _calendar_span(day: date, unit: str) -> tuple[date, date]:
     return day, day
 
 
-def _looking_back(phrase: str, published: date) -> date | None:
+def _looking_back(phrase: str, published: date, ahead: bool = False) -> date | None:
+    """The day `phrase` names, read back from the report's date (or ahead of it, for what is still to come)."""
     import datetime as dt
 
     import dateparser
 
-    base = dt.datetime.combine(published, dt.time(23, 59))
-    parsed = dateparser.parse(phrase, settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"})
-    return parsed.date() if parsed is not None and parsed.date() <= published else None
+    base = dt.datetime.combine(published, dt.time(0, 1) if ahead else dt.time(23, 59))
+    settings = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future" if ahead else "past"}
+    parsed = dateparser.parse(phrase, settings=settings)  # type: ignore[arg-type]
+    if parsed is None:
+        return None
+    return parsed.date() if (parsed.date() >= published if ahead else parsed.date() <= published) else None
+
+
+# "Barnea will travel to Doha on Sunday", "is due to meet ... on Thursday": a day still to come
+_FUTURE = re.compile(
+    r"(\bwill|\bshall|’ll|'ll|\b(?:is|are)\s+(?:due|expected|set|scheduled)\s+to)\b[^.;:!?]{0,80}$", re.I
+)
 
 
 def _day_span(m: re.Match[str], published: date) -> EventSpan | None:
@@ -80,10 +90,12 @@ def _day_span(m: re.Match[str], published: date) -> EventSpan | None:
         return EventSpan(start=published, end=published, rule=f"'{said}' = the day of publication")
     if m.group("day") and published.strftime("%A").lower() == phrase.lower():
         return EventSpan(start=published, end=published, rule=f"'{said}' = the publication day, a {phrase.title()}")
-    found = _looking_back(phrase, published)
+    ahead = bool(m.group("day")) and bool(_FUTURE.search(m.string[max(0, m.start() - 80) : m.start()]))
+    found = _looking_back(phrase, published, ahead=ahead)
     if found is None:
         return None
-    return EventSpan(start=found, end=found, rule=f"'{said}' read back from publication on {published:%a %-d %b %Y}")
+    how = "read ahead from" if ahead else "read back from"
+    return EventSpan(start=found, end=found, rule=f"'{said}' {how} publication on {published:%a %-d %b %Y}")
 
 
 def _wider_span(m: re.Match[str], published: date) -> EventSpan | None:
@@ -188,9 +200,10 @@ _MONTHS = {date(2000, n, 1).strftime("%b").lower(): n for n in range(1, 13)}
 @lru_cache(maxsize=4096)
 def statement_date(text: str, published: date | None) -> EventSpan | None:
     """When a report's statement happened, where its words say so: the first date it names ("on 8 October 2023",
-    "late September", "Sept. 27") or reads back from the report ("last month", "on Saturday"), if that is before
-    the report; not when a span began ("since 8 October"). A timeline orders statements by it, so that a
-    November report's account of late September comes before an October report's news."""
+    "late September", "Sept. 27") or reads from the report's date ("last month", "on Saturday"; ahead of it for
+    what "will" happen "on Sunday"), if that is not the report's own day; not when a span began ("since 8
+    October"). A timeline orders statements by it, so that a November report's account of late September
+    comes before an October report's news."""
     if published is None:
         return None
     found: list[tuple[int, EventSpan]] = []
@@ -221,4 +234,4 @@ def statement_date(text: str, published: date | None) -> EventSpan | None:
     # The first day named dates the statement, even where it is the report's own day ("on Sunday ... to avenge
     # the killing of a commander last month" is Sunday's news, not July's).
     first = min(found, key=lambda f: f[0], default=None)
-    return first[1] if first and first[1].start < published else None
+    return first[1] if first and first[1].start != published else None

@@ -116,6 +116,12 @@ def test_statements_are_ordered_by_the_time_they_name_and_keep_their_report(assi
     assert statement_date(vowed, date(2024, 10, 24)) is None
     claimed = "Hezbollah ruled out talks, and it claimed responsibility for a drone attack on his home on Saturday."
     assert statement_date(claimed, date(2024, 10, 22)) is None
+    # what "will" happen "on Sunday" is read ahead of the report: the Sunday after Thursday 24 October
+    barnea = statement_date("Barnea will travel to Doha on Sunday to restart the talks", date(2024, 10, 24))
+    assert barnea.start == date(2024, 10, 27) and "ahead" in barnea.rule
+    assert statement_date("Hochstein is due to meet Netanyahu on Thursday.", date(2024, 11, 20)).start == date(
+        2024, 11, 21
+    )
 
 
 def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> None:  # noqa: ANN001
