@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from index.lexical import token_set
 from rag.dates import date_label
-from rag.event_dates import EventSpan, statement_date
+from rag.event_dates import EventSpan, event_spans, statement_date
 from rag.evidence import EvidenceSentence, EvidenceSet, in_span
 from rag.question import QuestionInfo
 from rag.types import ArticleInfo
@@ -22,11 +22,15 @@ from rag.types import ArticleInfo
 # (bundled 0.43 -> 0.52, heldout 0.56 -> 0.63, fresh2 0.45 -> 0.50) for 0.01 of evidence-holding citations;
 # 6 a report (mean facts in order over eleven sets 0.637 -> 0.658, no set lower; 8.8 -> 10.7 lines an answer);
 # relevance at coverage 0.2 or cosine 0.4 (was 0.25 / 0.45: 0.663 -> 0.686, no set lower; 11.7 lines an answer).
+# A statement saying when it happened (56% of gold timeline evidence, 37% of timeline lines) ranks 0.05 higher:
+# mean facts in order over thirteen sets 0.704 -> 0.721 (8 questions gained, 3 lost), 3 answers gained, none lost;
+# 0.1 gave the same mean, 0.2 less (0.698).
 PER_ARTICLE = 6  # statements taken from one report at most
 ARTICLE_SPREAD = 0.6  # a report joins if its best statement is within this of the best
 LINE_SPREAD = 0.3  # a report's second statement: this close to its first
 MIN_COVERAGE = 0.2  # a statement holds this share of the question's term weight...
 MIN_DENSE = 0.4  # ... or is this close to it in meaning
+W_TIMED = 0.05  # a statement that says when it happened ranks this much higher in its report
 
 # "- 24 October 2024, Reuters: <statement>", or where the statement dates itself earlier than its report,
 # "- late September 2024 (reported 20 November 2024, The Guardian): <statement>"
@@ -58,6 +62,12 @@ def _relevant(e: EvidenceSentence, question: QuestionInfo) -> bool:
     return e.coverage >= MIN_COVERAGE or e.dense >= MIN_DENSE
 
 
+def _timed(e: EvidenceSentence) -> bool:
+    """Does the statement say when it happened ("on Sunday", "in late September", "earlier this month")?"""
+    published = e.source.article.published
+    return bool(event_spans(e.sentence.text, published)) or statement_date(e.sentence.text, published) is not None
+
+
 def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[EvidenceSentence]:
     """Each report's best statements, oldest report first: a report joins when its best statement is relevant
     and not far below the best overall; every period the question names gets its best statement."""
@@ -70,18 +80,20 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
     # how a figure changed, who held a post: statements giving one (a question that also asks what happened: all)
     if question.answer_type in ("number", "person") and not question.mixed:
         sentences = [e for e in sentences if e.typed] or sentences
-    best = sentences[0].score
+    score = {id(e): e.score + W_TIMED * _timed(e) for e in sentences}
+    sentences = sorted(sentences, key=lambda e: -score[id(e)])
+    best = score[id(sentences[0])]
     by_article: dict[str, list[EvidenceSentence]] = {}
     for e in sentences:  # best first
         by_article.setdefault(e.source.article.id, []).append(e)
     selected: list[EvidenceSentence] = []
     for group in by_article.values():
         top = group[0]
-        if top is not sentences[0] and (top.score < best - ARTICLE_SPREAD or not _relevant(top, question)):
+        if top is not sentences[0] and (score[id(top)] < best - ARTICLE_SPREAD or not _relevant(top, question)):
             continue
         chosen, covered = [top], set(token_set(top.sentence.text))
         for e in group[1:]:
-            if len(chosen) >= PER_ARTICLE or e.score < top.score - LINE_SPREAD:
+            if len(chosen) >= PER_ARTICLE or score[id(e)] < score[id(top)] - LINE_SPREAD:
                 break
             words = token_set(e.sentence.text)
             if _relevant(e, question) and len(words - covered) >= 3:
