@@ -44,6 +44,9 @@ def test_a_one_fact_answer_does_not_mix_in_another_report_without_the_answer(ass
     assert "Nasrallah" in both.text and "aerial campaign" in both.text
     no_uninvited_pledge = assistant.ask("How much did the United States pledge at the Paris conference for Lebanon?")
     assert no_uninvited_pledge.abstained
+    # nor another passage of the same report that speaks of no more of the question than the answer's sentence
+    avenged = assistant.ask("who was the hezbolah commander killed in beirut that they were avenging in august")
+    assert "Fouad Shukur" in avenged.text and len({c.passage_id for c in avenged.citations}) == 1
 
 
 def test_a_quote_ending_he_said_takes_the_speaker_from_the_sentence_before(assistant) -> None:  # noqa: ANN001
