@@ -188,7 +188,7 @@ def within(start: date, end: date, scope: DateScope) -> bool:
 _SINCE = re.compile(r"\bsince(\s+\w+){0,3}\s*$", re.I)
 # A date naming a thing ("the group's Oct. 7, 2023 attack", "Iran's Oct. 1 missile barrage"), or one inside an
 # aside ("- blamed for ... the assault on Oct. 7 last year -", "(...)"), does not date the statement.
-_ASIDE = re.compile(r"(\b(the|[\w]+[’']s)\s+$)|(\s[–—-]\s(?:(?!\s[–—-]\s).)*$)|(\([^)]*$)", re.I)
+_ASIDE = re.compile(r"(\b(the|its|their|his|her|[\w]+[’']s)\s+$)|(\s[–—-]\s(?:(?!\s[–—-]\s).)*$)|(\([^)]*$)", re.I)
 # "... awaiting the retaliation Israel has vowed for an Iranian missile barrage on 1 October": the barrage's date
 _OF_A_THING = re.compile(r"\b(for|of|after|over|against)\s+(an?|the)\s+(?:[\w’'-]+\s+){0,6}on\s+$", re.I)
 _LAST_YEAR = re.compile(r"\s*,?\s*(of )?last year\b", re.I)

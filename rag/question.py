@@ -301,6 +301,7 @@ class QuestionInfo(BaseModel):
     # did medics say were killed in Gaza?" -> gaza; a figure sentence need not name the UN
     clause_names: list[str] = []
     mixed: bool = False  # joins asks of different kinds: a timeline lists more than the statements of one kind
+    by_report: bool = False  # its periods are of reports ("in the August report"): when told, not when it happened
 
     @property
     def about_period(self) -> bool:
@@ -308,6 +309,7 @@ class QuestionInfo(BaseModel):
         return not self.terms and bool(self.time.scopes)
 
 
+_OF_REPORTS = re.compile(r"\b(reports?|articles?|stor(y|ies)|coverage|reporting)\b", re.I)
 _TIMELINE = re.compile(
     r"\b(chang(e|ed|es|ing)|evolv(e|ed|ing)|develop(ed|ing)?|shift(ed)?|over time|timeline|chronolog\w*"
     r"|in what order|sequence|progressed|trajectory|since (then|june|july|august|september|october)"
@@ -588,6 +590,7 @@ def analyze(question: str, reference: date | None = None, publishers: Collection
         names=names,
         clause_names=clause_names,
         mixed=mixed,
+        by_report=bool(_OF_REPORTS.search(question)),
         sources=sources,
         wants_name=bool(_WANTS_NAME.search(question)),
         wants_person=kind == "person" and bool(_PERSON_ROLE.search(question)),

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from rag import timeline
 from rag.dates import OPEN_START, DateScope
 from rag.event_dates import event_date, event_spans, mentions_scope, statement_date
 from rag.question import analyze
@@ -19,6 +20,16 @@ def test_change_question_gets_a_dated_list_from_several_reports(assistant) -> No
     assert "3,544" in answer.text
     assert all(line.startswith("- ") for line in answer.text.splitlines())
     check_citations(assistant, answer)
+
+
+def test_a_timeline_keeps_its_best_statements_up_to_its_length_in_date_order(assistant, monkeypatch) -> None:  # noqa: ANN001
+    question = "Trace US envoy Amos Hochstein's dealings over Lebanon from June to November 2024."
+    full = assistant.ask(question)
+    assert len(full.events) > 4 and "blunt" in full.events[0].text  # June's warnings first
+    monkeypatch.setattr(timeline, "MAX_LINES", 4)
+    short = assistant.ask(question)
+    assert len(short.events) == 4 and {e.text for e in short.events} <= {e.text for e in full.events}
+    assert [e.published for e in short.events] == sorted(e.published for e in short.events)
 
 
 def test_reports_that_disagree_on_a_figure_are_shown_side_by_side(assistant) -> None:  # noqa: ANN001
@@ -116,6 +127,7 @@ def test_statements_are_ordered_by_the_time_they_name_and_keep_their_report(assi
     assert statement_date(vowed, date(2024, 10, 24)) is None
     claimed = "Hezbollah ruled out talks, and it claimed responsibility for a drone attack on his home on Saturday."
     assert statement_date(claimed, date(2024, 10, 22)) is None
+    assert statement_date("Hamas refused to free hostages seized in its Oct. 7, 2023 raid", date(2024, 10, 22)) is None
     # what "will" happen "on Sunday" is read ahead of the report: the Sunday after Thursday 24 October
     barnea = statement_date("Barnea will travel to Doha on Sunday to restart the talks", date(2024, 10, 24))
     assert barnea.start == date(2024, 10, 27) and "ahead" in barnea.rule
@@ -136,6 +148,12 @@ def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> Non
     # a timeline of a day leaves out what its report says happened before it ("... killed in Beirut last month")
     sunday = assistant.ask("What happened between Israel and Hezbollah on Sunday 25 August 2024?")
     assert sunday.events and all(e.event_date is None for e in sunday.events)
+    # ... but a question about what the reports of a period said takes their statements of whenever it happened
+    leader = assistant.ask(
+        "Who was Hezbollah's leader according to the August 2024 report, and who was its secretary general in the "
+        "November 2024 report?"
+    )
+    assert any("Nasrallah" in e.text and e.published == date(2024, 8, 25) for e in leader.events)
 
 
 def test_question_shapes_and_time_scopes() -> None:
