@@ -14,7 +14,7 @@ from index.lexical import idf_table, nearest_spelling, token_set, unseen_idf
 from index.store import Snapshot
 from rag.dates import DateScope
 from rag.event_dates import mentions_scope, statement_date
-from rag.kinds import NAME, full_name_surnames, has_answer_type, speaks_of_office
+from rag.kinds import NAME, dates_the_thing, full_name_surnames, has_answer_type, speaks_of_office
 from rag.question import EQUIVALENTS, EVENT_MARK, QuestionInfo, asked_office, office_tokens
 from rag.types import ScoredPassage, Sentence
 
@@ -57,6 +57,7 @@ DATE_SLACK_DAYS = 7  # reports a few days after a period still speak of it
 MAX_SENTENCES = 3  # sentences an answer quotes
 SWAP_WINDOW = 0.16  # ... and scores within this of it
 RUNNER_COVERAGE = 0.7  # a runner-up joins the answer if it covers this share of what the best one covers
+THING_DEPTH = 12  # sentences searched for one that dates the thing a when-question asks about
 SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the best one if it covers this share of it
 # "..., and what did Israel launch?", "... signed, and on what date?": a question asking two things
 _TWO_PART = re.compile(r"\band (?:(?:on|in|at|by|for|from|to|with) )?(?:what|who|when|where|which|how|why)\b", re.I)
@@ -321,6 +322,21 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
     if not ranked:
         return []
     best = ranked[0]
+    # "When was the election ...?": a sentence whose day stands before the thing asked ("the Nov. 5 election"),
+    # where the best one gives no day or none of that thing (then it must name whom the question names)
+    if question.answer_type == "date" and not (best.typed and dates_the_thing(best.sentence.text, question)):
+        names = set(token_set(" ".join(question.names)))
+        thing = next(
+            (
+                e
+                for e in ranked[:THING_DEPTH]
+                if e.typed
+                and dates_the_thing(e.sentence.text, question)
+                and (not best.typed or names <= set(token_set(e.sentence.text)))
+            ),
+            None,
+        )
+        best = thing or best
     if question.answer_type != "open" and not best.typed:
         near = [e for e in ranked[:5] if e.typed and e.score >= best.score - SWAP_WINDOW]
         # ... if it is about as close and speaks of most of what the best one does

@@ -74,6 +74,19 @@ def has_answer_type(
     return True
 
 
+def dates_the_thing(text: str, question: QuestionInfo) -> bool:
+    """Does a day stand before a thing the question names ("the Nov. 5 election", "a Sept. 27 airstrike")? Then
+    the sentence says when that thing was, however little else of the question it speaks of."""
+    terms = set(question.terms)
+    for m in _A_DAY.finditer(text):
+        rest = re.sub(r"^\d+(st|nd|rd|th)?\b", "", text[m.end() : m.end() + 40])  # past the day's own digits
+        # the thing right after it, or one word on ("the Oct. 7 militant attack"); not "on Thursday, Hezbollah"
+        thing = re.match(r"(?:[’']s)?\s+(?:([a-z][\w-]*)\s+)?([a-z][\w-]*)", rest)
+        if thing and any(w and stem(w) in terms for w in thing.groups()):
+            return True
+    return False
+
+
 def _dates_the_event(text: str, dates: list[tuple[int, int]], question: QuestionInfo) -> bool:
     """When was someone killed, wounded, displaced or taken: where the sentence speaks of that event, a date far
     from it dates something else ("the death of Yahya Sinwar - blamed for ... the assault on Oct. 7 last year")."""

@@ -49,6 +49,12 @@ def test_a_one_fact_answer_does_not_mix_in_another_report_without_the_answer(ass
     assert "Fouad Shukur" in avenged.text and len({c.passage_id for c in avenged.citations}) == 1
 
 
+def test_a_when_question_takes_the_sentence_whose_day_dates_the_thing_asked(assistant) -> None:  # noqa: ANN001
+    # the best sentence gives a day ("last month") but of something else; another names "a Sept. 27 airstrike"
+    answer = assistant.ask("When was the airstrike that killed Nasrallah?")
+    assert "Sept. 27" in answer.text.split("[1]")[0]
+
+
 def test_a_quote_ending_he_said_takes_the_speaker_from_the_sentence_before(assistant) -> None:  # noqa: ANN001
     answer = assistant.ask("Who said the storm Lebanon is witnessing carries the seeds of total destruction?")
     assert answer.text.startswith("Prime Minister Najib Mikati [1]") and "he said" in answer.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from rag.event_dates import mentioned_spans
-from rag.kinds import full_name_surnames, has_answer_type
+from rag.kinds import dates_the_thing, full_name_surnames, has_answer_type
 from rag.question import analyze, answer_type, expand_shorthand
 from rag.slots import holds_figure
 
@@ -41,6 +41,16 @@ def test_a_date_far_from_the_asked_event_dates_something_else() -> None:
     assert _typed("When was Taleb Abdullah killed?", "Israel killed Taleb Abdullah on 11 June, officials said.")
     # a sentence that does not speak of the event cannot say which date is its
     assert _typed("When was Nasrallah killed?", "Hezbollah lost Hassan Nasrallah in a Sept. 27 airstrike.")
+
+
+def test_a_day_before_a_thing_the_question_names_dates_that_thing() -> None:
+    election = analyze("On what date was the US presidential election?", date(2024, 11, 20))
+    assert dates_the_thing("before the Nov. 5 election between Harris and Trump", election)
+    strike = analyze("When did the airstrike that killed Nasrallah take place?", date(2024, 11, 20))
+    assert dates_the_thing("Hezbollah lost Hassan Nasrallah in a Sept. 27 airstrike.", strike)
+    assert not dates_the_thing("In a speech on Thursday, Hezbollah's leader spoke of an airstrike.", strike)
+    plans = analyze("On what date did Israel say it had plans against Hezbollah?", date(2024, 11, 20))
+    assert not dates_the_thing("In a speech on Thursday, Hezbollah leader Hassan Nasrallah said", plans)
 
 
 def test_a_quoted_word_or_phrase_is_looked_for_verbatim() -> None:
