@@ -31,7 +31,12 @@ _YEAR_REF = re.compile(
 )
 _RECENT = re.compile(r"\b(latest|most recent|newest|currently|current|now|as of now|so far|to date|lately)\b", re.I)
 # "until November", "through January 2025", "from its start to November" (not "according to the August report")
-_UNTIL = re.compile(r"(?:\b(?:up to|until|till|through|thru)|\bfrom\b[^,;:?]{0,40}\bto)\s+(?:the\s+)?$", re.I)
+_UNTIL = re.compile(
+    r"(?:\b(?:up to|until|till|through|thru)|\bfrom\b[^,;:?]{0,40}\bto)\s+(?:the\s+)?"
+    r"(?:[\w-]+[’']s\s+)?$",  # "... to Israel's November strikes"
+    re.I,
+)
+_LAST_TO = re.compile(r"\b(?:up to|until|till|through|thru|to)\b(?!.*\b(?:to|until|till|through|thru)\b)", re.I | re.S)
 OPEN_START = date(1900, 1, 1)  # the start of a period the question leaves open ("... to November 2024")
 _BEFORE_MONTH = re.compile(r"\b(in|since|by|until|from|before|after|during|early|mid|late)[\s-]+$", re.I)
 _MAY_VERB = re.compile(r"\bmay\s+(?:be|have|not|also|still|seek|want|need|come|take|lead)\b", re.I)
@@ -134,7 +139,8 @@ def find_time_references(question: str, reference: date | None) -> TimeReference
             start, end, begin = first.replace(day=max(low, 1)), first.replace(day=max(high, 1)), days.start()
         until = _UNTIL.search(question[:begin])
         if until and not scopes:  # "from its start to November 2024": everything up to the end of November
-            start, begin = OPEN_START, until.start()
+            # (what it runs from stays in the question: "from the day Hezbollah first opened fire to ...")
+            start, begin = OPEN_START, until.start() + _LAST_TO.search(until.group(0)).start()
         scopes.append(DateScope(start=start, end=end, text=question[begin : m.end()].strip()))
         spans.append((begin, m.end()))
     for m in _YEAR_REF.finditer(question):

@@ -165,6 +165,9 @@ def test_question_shapes_and_time_scopes() -> None:
     # is no such bound
     upto = analyze("Lay out the phases of the fighting from its start to November 2024.", date(2024, 11, 20))
     assert [(s.start, s.end) for s in upto.time.scopes] == [(OPEN_START, date(2024, 11, 30))]
+    # ... also "to Israel's November strikes", and what it runs from stays a term of the question
+    fire = analyze("How did it escalate from the day Hezbollah opened fire to Israel's November strikes?")
+    assert [s.start for s in fire.time.scopes] == [OPEN_START] and "fire" in fire.terms
     august = analyze("How long had the war lasted, according to the August report?", date(2024, 11, 20))
     assert [(s.start, s.end) for s in august.time.scopes] == [(date(2024, 8, 1), date(2024, 8, 31))]
     casual = analyze("how many rockets made it into israel in late oct", date(2024, 11, 20))  # lower case
