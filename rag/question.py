@@ -321,6 +321,7 @@ _TIMELINE = re.compile(
     r"\b(chang(e|ed|es|ing)|evolv(e|ed|ing)|develop(ed|ing)?|shift(ed)?|over time|timeline|chronolog\w*"
     r"|in what order|sequence|progressed|trajectory|since (then|june|july|august|september|october)"
     r"|trace|across the (articles|reports|stories)|(main|key|successive) (steps|events|moments)"
+    r"|(what|which) (were|are) the (steps|moves|milestones)|the steps (of|in|taken)"
     r"|phases|stages|milestones|walk me through|step by step"
     r"|from (june|july|august|september|october|november|\w+ \d{4}) on(wards)?"
     r"|how did (it|things|we|they) (get|come) (there|here|to this)"

@@ -173,6 +173,7 @@ def test_question_shapes_and_time_scopes() -> None:
     casual = analyze("how many rockets made it into israel in late oct", date(2024, 11, 20))  # lower case
     assert [(s.start, s.end) for s in casual.time.scopes] == [(date(2024, 10, 21), date(2024, 10, 31))]
     assert not analyze("did they mar the record", date(2024, 11, 20)).time.scopes
+    assert analyze("What were the steps of Blinken's diplomacy in late October 2024?").shape == "timeline"
     assert analyze("How did the fighting between Israel and Hezbollah escalate, from the first fire on?").shape == (
         "timeline"
     )
