@@ -174,6 +174,8 @@ def test_question_shapes_and_time_scopes() -> None:
     assert [(s.start, s.end) for s in casual.time.scopes] == [(date(2024, 10, 21), date(2024, 10, 31))]
     assert not analyze("did they mar the record", date(2024, 11, 20)).time.scopes
     assert analyze("What were the steps of Blinken's diplomacy in late October 2024?").shape == "timeline"
+    leaders = analyze("How did Hezbollah's top leadership change between June and November 2024?")
+    assert (leaders.shape, leaders.answer_type) == ("timeline", "person")  # who held the post, over time
     assert analyze("How did the fighting between Israel and Hezbollah escalate, from the first fire on?").shape == (
         "timeline"
     )
