@@ -341,7 +341,7 @@ _COMPARISON = re.compile(
 
 # "What happened in June 2024?", "what did Israel do in Lebanon in September?": a period's events, not one fact.
 _HAPPENINGS = re.compile(
-    r"\bwhat (happened|took place|went on|occurred|events|developments)\b"
+    r"\bwhat (else )?(happened|took place|went on|occurred|events|developments)\b"
     r"|\bwhat (did|has|have|had) .{1,40}\b(do|done)\b"
     r"|\bwhat (was|were|is|has been|had been) (reported|said|written)\b"
     r"|\bwhat did (the )?(reports?|articles?|coverage|stories|story|press|media) (say|report)\b",
