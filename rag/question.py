@@ -527,12 +527,18 @@ _WH_NOUN = re.compile(
     r"\s+(?:did|does|do|is|was|were|are|has|have|had|will|would|could|can|in|of|on|at|for|from|by|with|that)\b",
     re.I,
 )
+# "what were the new conditions Israel put forward": the thing, then the clause's subject by name
+_WH_THE_NOUN = re.compile(
+    r"\b(?:[Ww]hat|[Ww]hich)\s+(?:is|was|are|were)\s+the\s+(?P<phrase>(?:[a-z][\w’'-]*\s+){0,2}?[a-z][\w’'-]*)"
+    r"\s+(?=[A-Z][a-z])"
+)
 _NOT_THINGS = {"kind", "type", "sort", "happen", "happened", "time", "way", "role", "reason", "extent"}
+_NOT_THINGS |= {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "several", "many", "few"}
 
 
 def asked_thing(question: str) -> str:
     """The stemmed noun a "which/what <noun>" question asks to be identified, or "" if there is none."""
-    m = _WH_NOUN.search(question)
+    m = _WH_NOUN.search(question) or _WH_THE_NOUN.search(question)
     if not m:
         return ""
     word = m.group("phrase").split()[-1].lower()
