@@ -75,8 +75,9 @@ def has_answer_type(
 
 
 def dates_the_thing(text: str, question: QuestionInfo) -> bool:
-    """Does a day stand before a thing the question names ("the Nov. 5 election", "a Sept. 27 airstrike")? Then
-    the sentence says when that thing was, however little else of the question it speaks of."""
+    """Does a day stand before a thing the question names ("the Nov. 5 election", "a Sept. 27 airstrike"), or
+    after it and a verb of its start or end ("the talks, which began Thursday")? Then the sentence says when that
+    thing was, however little else of the question it speaks of."""
     terms = set(question.terms)
     for m in _A_DAY.finditer(text):
         rest = re.sub(r"^\d+(st|nd|rd|th)?\b", "", text[m.end() : m.end() + 40])  # past the day's own digits
@@ -84,7 +85,16 @@ def dates_the_thing(text: str, question: QuestionInfo) -> bool:
         thing = re.match(r"(?:[’']s)?\s+(?:([a-z][\w-]*)\s+)?([a-z][\w-]*)", rest)
         if thing and any(w and stem(w) in terms for w in thing.groups()):
             return True
+        began = _BEGAN.search(text[max(0, m.start() - 60) : m.start()])  # "the talks, which began Thursday"
+        if began and stem(began.group(1)) in terms:
+            return True
     return False
+
+
+_BEGAN = re.compile(
+    r"\b([a-z][\w-]*)\b,?(?:\s+(?:which|that|had|have|has|were|was))*\s+"
+    r"(?:began|begun|started|opened|ended|finished|concluded|resumed|took place|kicked off|got underway)\s+(?:on\s+)?$"
+)
 
 
 def _dates_the_event(text: str, dates: list[tuple[int, int]], question: QuestionInfo) -> bool:

@@ -49,6 +49,8 @@ def test_a_day_before_a_thing_the_question_names_dates_that_thing() -> None:
     strike = analyze("When did the airstrike that killed Nasrallah take place?", date(2024, 11, 20))
     assert dates_the_thing("Hezbollah lost Hassan Nasrallah in a Sept. 27 airstrike.", strike)
     assert not dates_the_thing("In a speech on Thursday, Hezbollah's leader spoke of an airstrike.", strike)
+    talks = analyze("On what day did the Cairo talks get underway?", date(2024, 11, 20))
+    assert dates_the_thing("The official called the recent talks, which began Thursday in Cairo", talks)
     plans = analyze("On what date did Israel say it had plans against Hezbollah?", date(2024, 11, 20))
     assert not dates_the_thing("In a speech on Thursday, Hezbollah leader Hassan Nasrallah said", plans)
 
