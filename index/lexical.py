@@ -3,6 +3,7 @@ tokenizer serves indexing and queries, so both sides always agree."""
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -108,6 +109,46 @@ def corrected_terms(retriever, text: str) -> list[str]:  # noqa: ANN001
         if close:
             fixes.append(close)
     return fixes
+
+
+@lru_cache(maxsize=1)
+def _english():  # noqa: ANN202
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en")
+
+
+# The word list spells American English; a British spelling ('organised', 'defence', 'centre') is a word too.
+_BRITISH = [
+    (r"is(e|ed|es|ing|ation)", r"iz\1"),
+    (r"our", "or"),
+    (r"ence", "ense"),
+    (r"tre\b", "ter"),
+    (r"ll(ed|ing)", r"l\1"),
+]
+
+
+def _is_english(word: str) -> bool:
+    return word in _english() or any(re.sub(uk, us, word) in _english() for uk, us in _BRITISH)
+
+
+def respellings(retriever, text: str, texts: Sequence[str]) -> dict[str, str]:  # noqa: ANN001
+    """The misspelt words of `text` ('hezbolla', 'stratergy': known neither to the index nor to English), each
+    with its nearest spelling among the words of `texts` (the passages found for it). Empty when there are none."""
+    if retriever is None:
+        return {}
+    vocab = retriever.vocab_dict
+
+    def misspelt(word: str) -> bool:
+        token = stem(word)
+        return len(word) >= 4 and bool(token) and token not in vocab and not _is_english(word.lower())
+
+    words = [w for w in dict.fromkeys(re.findall(r"[A-Za-z][\w’'-]+", text)) if misspelt(w)]
+    if not words:
+        return {}
+    pool = sorted({w.lower() for t in texts for w in re.findall(r"[A-Za-z][\w-]{3,}", t)})
+    fixes = {w: nearest_spelling(w.lower(), pool) for w in words}
+    return {w: near for w, near in fixes.items() if near}
 
 
 class _Spellings:

@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING
 
+from index.lexical import respellings, stem
 from index.store import Snapshot
 from rag.abstain import out_of_range, weak_evidence
 from rag.anchors import date_shift
+from rag.evidence import EvidenceSet
 from rag.generators import Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.prompts import CANNOT_ANSWER
-from rag.question import analyze, expand_shorthand, is_follow_up
+from rag.question import QuestionInfo, analyze, expand_shorthand, is_follow_up
 from rag.types import Answer, Filters, ScoredPassage, Turn
 from rag.verify import verify
 
@@ -28,6 +30,21 @@ def clean_question(question: str) -> str:
     """Control characters out, white space folded, length bounded."""
     question = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]|\x1b\[[0-9;]*m", " ", question or "")
     return " ".join(question.split())[:MAX_QUESTION_CHARS]
+
+
+def _respelled(
+    snapshot: Snapshot, info: QuestionInfo, query: str, evidence: EvidenceSet
+) -> tuple[QuestionInfo, str] | None:
+    """The question and query with their misspelt words spelt as the passages found spell them, or None."""
+    fixes = respellings(snapshot.bm25, query, [p.passage.text for p in evidence.passages])
+    if not fixes:
+        return None
+    for word, near in fixes.items():
+        query = re.sub(rf"\b{re.escape(word)}\b", near, query)
+    by_stem = {stem(word): stem(near) for word, near in fixes.items()}
+    fixed = info.model_copy(deep=True)
+    fixed.terms = list(dict.fromkeys(by_stem.get(t, t) for t in info.terms))
+    return fixed, query
 
 
 def latest_date(snapshot: Snapshot) -> date | None:
@@ -86,8 +103,15 @@ def answer_question(
         return
 
     _, evidence = assistant._evidence(snapshot, info, query, filters)
-    timings["retrieve"] = time.perf_counter() - started
     reason = weak_evidence(info, evidence)
+    if reason:  # a misspelt question ('wat aproach did us oficials base there hezbolla stratergy on'): try it spelt
+        respelled = _respelled(snapshot, info, query, evidence)
+        if respelled is not None:
+            fixed_info, fixed_query = respelled
+            _, fixed = assistant._evidence(snapshot, fixed_info, fixed_query, filters)
+            if weak_evidence(fixed_info, fixed) is None:
+                info, query, evidence, reason = fixed_info, fixed_query, fixed, None
+    timings["retrieve"] = time.perf_counter() - started
     if reason:
         yield finish(_abstain(question, reason, evidence.passages[:3]))
         return
