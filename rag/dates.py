@@ -155,7 +155,7 @@ def find_time_references(question: str, reference: date | None) -> TimeReference
 _COUNT = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 # "two days after meeting Netanyahu", "a week before the Paris conference", "two days later"
 _SHIFT = re.compile(
-    r"\b(?P<n>\d{1,2}|an?|one|two|three|four|five|six|seven|eight)\s+(?P<unit>days?|weeks?)\s+"
+    r"\b(?P<n>\d{1,2}|an?|one|two|three|four|five|six|seven|eight)\s+(?P<unit>days?|weeks?|months?)\s+"
     r"(?P<dir>after|before|later|earlier)\b(?P<event>(?:(?!\s+(?:and|but)\s+(?:what|where|who|how|which|when|why)\b)"
     r"[^,?;.])*)",
     re.I,
@@ -169,6 +169,22 @@ def _shifted(question: str, time: TimeReference) -> TimeReference:
     m = _SHIFT.search(question)
     if not m:
         return time
+    if m.group("unit").lower().startswith("month"):  # "in late October ... and a month later": both periods
+        if len(time.scopes) != 1 or m.group("event").strip() or m.group("dir").lower() not in ("later", "earlier"):
+            return time
+        months = _COUNT.get(m.group("n").lower()) or int(m.group("n"))
+        months = -months if m.group("dir").lower() == "earlier" else months
+        first = time.scopes[0]
+        start, end = _add_months(first.start, months), _add_months(first.end, months)
+        start, end = start.replace(day=1), end.replace(day=calendar.monthrange(end.year, end.month)[1])  # vaguer
+        shifted = DateScope(
+            start=start, end=end, text=f"{m.group(0).strip()} ({date_label(start)} - {date_label(end)})"
+        )
+        return TimeReference(
+            scopes=sorted([first, shifted], key=lambda s: s.start),
+            recent=time.recent,
+            spans=[*time.spans, m.span()],
+        )
     days = (int(m.group("n")) if m.group("n").isdigit() else _COUNT[m.group("n").lower()]) * (
         7 if m.group("unit").lower().startswith("week") else 1
     )
@@ -190,6 +206,13 @@ def _shifted(question: str, time: TimeReference) -> TimeReference:
         spans=[span for i, span in enumerate(time.spans) if i not in inside] + [m.span()],
         shift=Shift(days=days, event=event, text=m.group(0).strip()),
     )
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), or the last day of that month where it is shorter."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def strip_spans(text: str, spans: list[tuple[int, int]]) -> str:

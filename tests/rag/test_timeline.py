@@ -168,6 +168,13 @@ def test_question_shapes_and_time_scopes() -> None:
     # ... also "to Israel's November strikes", and what it runs from stays a term of the question
     fire = analyze("How did it escalate from the day Hezbollah opened fire to Israel's November strikes?")
     assert [s.start for s in fire.time.scopes] == [OPEN_START] and "fire" in fire.terms
+    # "in late October ... and a month later": both periods, the later one as vague as "a month"
+    later = analyze("What was the Gaza toll in late October 2024 and what was it a month later?", date(2024, 11, 20))
+    assert later.shape == "comparison"
+    assert [(s.start, s.end) for s in later.time.scopes] == [
+        (date(2024, 10, 21), date(2024, 10, 31)),
+        (date(2024, 11, 1), date(2024, 11, 30)),
+    ]
     august = analyze("How long had the war lasted, according to the August report?", date(2024, 11, 20))
     assert [(s.start, s.end) for s in august.time.scopes] == [(date(2024, 8, 1), date(2024, 8, 31))]
     casual = analyze("how many rockets made it into israel in late oct", date(2024, 11, 20))  # lower case
