@@ -63,7 +63,7 @@ def _calendar_span(day: date, unit: str) -> tuple[date, date]:
     return day, day
 
 
-def _looking_back(phrase: str, published: date, ahead: bool = False) -> date | None:
+def _day_named(phrase: str, published: date, ahead: bool = False) -> date | None:
     """The day `phrase` names, read back from the report's date (or ahead of it, for what is still to come)."""
     import datetime as dt
 
@@ -91,7 +91,7 @@ def _day_span(m: re.Match[str], published: date) -> EventSpan | None:
     if m.group("day") and published.strftime("%A").lower() == phrase.lower():
         return EventSpan(start=published, end=published, rule=f"'{said}' = the publication day, a {phrase.title()}")
     ahead = bool(m.group("day")) and bool(_FUTURE.search(m.string[max(0, m.start() - 80) : m.start()]))
-    found = _looking_back(phrase, published, ahead=ahead)
+    found = _day_named(phrase, published, ahead=ahead)
     if found is None:
         return None
     how = "read ahead from" if ahead else "read back from"
@@ -106,7 +106,7 @@ def _wider_span(m: re.Match[str], published: date) -> EventSpan | None:
             start=first, end=published, rule=f"'{said}' = from {first:%-d %b} to the report's {published:%-d %b %Y}"
         )
     unit = (m.group("unit") or m.group("last_unit")).lower()
-    anchor = _looking_back(re.sub(r"^(an?|one) ", "1 ", said.lower()), published)
+    anchor = _day_named(re.sub(r"^(an?|one) ", "1 ", said.lower()), published)
     if anchor is None:
         return None
     start, end = _calendar_span(anchor, unit)

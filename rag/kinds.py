@@ -74,6 +74,13 @@ def has_answer_type(
     return True
 
 
+# "the talks, which began Thursday": a thing, then a verb of its start or end, then the day
+_BEGAN = re.compile(
+    r"\b([a-z][\w-]*)\b,?(?:\s+(?:which|that|had|have|has|were|was))*\s+"
+    r"(?:began|begun|started|opened|ended|finished|concluded|resumed|took place|kicked off|got underway)\s+(?:on\s+)?$"
+)
+
+
 def dates_the_thing(text: str, question: QuestionInfo) -> bool:
     """Does a day stand before a thing the question names ("the Nov. 5 election", "a Sept. 27 airstrike"), or
     after it and a verb of its start or end ("the talks, which began Thursday")? Then the sentence says when that
@@ -89,12 +96,6 @@ def dates_the_thing(text: str, question: QuestionInfo) -> bool:
         if began and stem(began.group(1)) in terms:
             return True
     return False
-
-
-_BEGAN = re.compile(
-    r"\b([a-z][\w-]*)\b,?(?:\s+(?:which|that|had|have|has|were|was))*\s+"
-    r"(?:began|begun|started|opened|ended|finished|concluded|resumed|took place|kicked off|got underway)\s+(?:on\s+)?$"
-)
 
 
 def _dates_the_event(text: str, dates: list[tuple[int, int]], question: QuestionInfo) -> bool:
