@@ -373,7 +373,8 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         and not best.typed
         and after is not None
         and after.typed
-        and bool((set(question.terms) - names) & token_set(after.sentence.text))
+        # (in the question's words or their equivalents: "how many died" of "one person was killed")
+        and bool(_with_equivalents(set(question.terms) - names) & token_set(after.sentence.text))
     )
     if following is not None and question.why:
         chosen.append(following)
@@ -398,6 +399,10 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         chosen.append(e)
         covered |= words
     return chosen
+
+
+def _with_equivalents(terms: set[str]) -> set[str]:
+    return terms.union(*(EQUIVALENTS.get(t, set()) for t in terms))
 
 
 def answer_lead(question: QuestionInfo, chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:

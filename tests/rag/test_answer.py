@@ -244,6 +244,9 @@ def test_casual_figure_questions_with_typos_and_a_figure_across_a_passage_bounda
     vote = assistant.ask("wats the vote count on the un gaza ceasefire thing the us vetoed")
     assert not vote.abstained and "14-1" in vote.text
     check_citations(assistant, vote)
+    # the figure in the next sentence counts when it speaks of the question's event in other words ("died" / "killed")
+    highway = assistant.ask("What did an Israeli strike hit on the Beirut-Bekaa highway, and how many died?")
+    assert not highway.abstained and "one person was killed" in highway.text
     # too misspelt to be close to any passage as typed: asked again as the passages found spell its words
     spelt = assistant.ask("wat kind of aproach did us oficials base there hezbolla stratergy on?")
     assert not spelt.abstained and "carrot-and-stick" in spelt.text
