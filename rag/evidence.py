@@ -339,6 +339,8 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         best = thing or best
     if question.answer_type != "open" and not best.typed:
         near = [e for e in ranked[:5] if e.typed and e.score >= best.score - SWAP_WINDOW]
+        # (one naming the office asked about first: "which parliament speaker" -> "the speaker of the house, Berri")
+        near.sort(key=lambda e: not speaks_of_office(e.sentence.text, question.role))
         # ... if it is about as close and speaks of most of what the best one does
         if near and near[0].coverage >= SWAP_COVERAGE * best.coverage:
             best = near[0]

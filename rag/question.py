@@ -98,6 +98,7 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
             r"\bwho(m|se)?\b|\b(which|what) ((?!(?:did|does|do|is|was|were|are|has|have|had|will|would|could|can)\b)"
             r"[\w’'-]+ ){0,2}(official|leader|minister|envoy|president"
             r"|spokes(man|woman|person)|man|woman|person|commander|chief|general|secretary|diplomat|negotiator|head|mediator|politician|group"
+            r"|speaker|lawmaker|ambassador|director|premier|mayor|governor"
             r"|organi[sz]ation|militant|figure)s?\b"
             # "how did Hezbollah's top leadership change": who held the post, over time
             r"|\bhow (did|has|have|had) [\w’' -]{0,40}\b(leadership|leaders?|chiefs?|heads?)\s+(change|shift|evolve)",

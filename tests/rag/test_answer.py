@@ -81,6 +81,13 @@ def test_an_office_spoken_of_without_its_holder_takes_the_name_from_the_same_rep
         assert "Fouad Shukur" in assistant.ask(question).text, question
 
 
+def test_a_role_asked_about_prefers_the_close_sentence_naming_that_office(assistant) -> None:  # noqa: ANN001
+    # the closest sentence ("He said his group would not accept any truce ...") names no one; of the close ones
+    # that do, the one naming a speaker answers "which parliament speaker", not the prime minister's
+    answer = assistant.ask("Which Lebanese parliament speaker said nobody sane would let Israel enforce a truce alone?")
+    assert "Nabih Berri" in answer.text.split("[1]")[0]
+
+
 def test_a_quote_that_runs_on_into_the_next_sentence_is_answered_with_it(assistant) -> None:  # noqa: ANN001
     # "... a complete bank of targets ... the Mediterranean." then "The enemy should expect us on land, sea and air"
     answer = assistant.ask("Where did Nasrallah warn Israel to expect Hezbollah fighters, in his June speech?")
