@@ -451,6 +451,7 @@ _EXACT = re.compile(r"\b(exact(ly)?|precise(ly)?|specific (number|figure|count|t
 _OUTCOME = re.compile(
     r"\b(outcome|result(ed)?|ultimately|eventually|in the end|end(ed)? up|what did .{1,80}\bagree"
     r"|what (came|comes|has come|will come) (out )?of"
+    r"|\b(produce|produced|yield|yielded|achieve|achieved|end with|ended with)\b"
     r"|(was|were) .{1,60}\b(signed|agreed|approved|reached|concluded|implemented)\b)",
     re.I,
 )

@@ -141,6 +141,7 @@ NEAR_MISSES = [
     ("Who succeeded Yahya Sinwar at the head of Hamas?", "took over"),
     ("What did Egypt's security delegation and the Hamas leaders agree when they met in Cairo?", "not what was agreed"),
     ("What came out of Hochstein's Thursday meeting with Netanyahu?", "planned"),  # he only will meet him
+    ("What did Barnea's talks in Doha with the CIA director produce?", "planned"),  # he will travel there
     # "earlier this month" and "last week" are no exact date; the next sentence's "on Wednesday" dates another event
     ("On what exact date did Qatar announce it was quitting its role as Gaza mediator?", "date"),
 ]
