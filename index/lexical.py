@@ -128,7 +128,8 @@ _BRITISH = [
 ]
 
 
-def _is_english(word: str) -> bool:
+def is_english(word: str) -> bool:
+    """Is the lower-case word an English word (American or British spelling)?"""
     return word in _english() or any(re.sub(uk, us, word) in _english() for uk, us in _BRITISH)
 
 
@@ -141,7 +142,7 @@ def respellings(retriever, text: str, texts: Sequence[str]) -> dict[str, str]:  
 
     def misspelt(word: str) -> bool:
         token = stem(word)
-        return len(word) >= 4 and bool(token) and token not in vocab and not _is_english(word.lower())
+        return len(word) >= 4 and bool(token) and token not in vocab and not is_english(word.lower())
 
     words = [w for w in dict.fromkeys(re.findall(r"[A-Za-z][\w’'-]+", text)) if misspelt(w)]
     if not words:

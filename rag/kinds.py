@@ -133,6 +133,8 @@ def answer_names(
         # Hochstein", "Naim Qassem, Hezbollah's secretary general"), not elsewhere ("talks with Qatar's prime
         # minister ... since Israel killed Yahya Sinwar")
         and (not roles or any(_beside(text, start, end, r_start, r_end) for r_start, r_end in roles))
+        # a name after an office ("Hamas leader Yahya Sinwar") is a person's, no place
+        and not (kind == "place" and _OFFICE_BEFORE.search(text[:start]))
     ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
 
@@ -208,6 +210,11 @@ _KIND_WORDS = {
     *("force", "university", "school", "house", "office", "department"),
 }
 _TITLES = {"minister", "president", "general", "secretary", "prime"}
+_OFFICE_BEFORE = re.compile(
+    r"\b(leader|minister|president|chief|secretary|envoy|commander|spokes(?:man|woman|person)|general|official"
+    r"|speaker|director|ambassador|premier)\s+$",
+    re.I,
+)
 _ATTRIBUTED = re.compile(r"\baccording to (?:the |a |an |its |their )?([a-z][\w’'-]*(?: [a-z][\w’'-]*){0,3})", re.I)
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from index.lexical import stem, tokenize
+from index.lexical import is_english, stem, tokenize
 from rag.dates import TimeReference, find_time_references, strip_spans
 
 AnswerType = Literal["number", "date", "person", "place", "open"]
@@ -510,10 +510,17 @@ _NOT_NAMES = {"i", "us", "un", "u.n", "ok", "exactly", "about", "approximately",
 
 def named(question: str) -> list[str]:
     """Capitalised words of the question: what it is about (Gaza, Israeli, Hezbollah), not who says it
-    ("according to the World Bank") nor the first word."""
+    ("according to the World Bank"); the first word only where it is no English word or is possessive
+    ("Blinken was ...", "Hezbollah's leader ...", not "Trace ...")."""
     text = _SPEAKER.sub(" ", _ATTRIBUTION.sub(" ", question.strip()))
     words = [re.sub(r"[’']s$", "", w.lower()) for w in _CAPITALISED.findall(text)]
+    first = _FIRST_NAME.match(text)
+    if first and (first.group(2) or not is_english(first.group(1).lower())):
+        words.insert(0, first.group(1).lower())
     return list(dict.fromkeys(w for w in words if w not in _NOT_NAMES and w not in _FRAME_WORDS))
+
+
+_FIRST_NAME = re.compile(r"\s*([A-Z][a-z][\w-]*)([’']s)?\b")
 
 
 def answer_unit(question: str) -> str | None:

@@ -44,10 +44,13 @@ def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> st
         return found[0] if len(found) == 1 else None
     if question.answer_type in ("person", "place"):
         asked_words = set(re.findall(r"\w+", asked))
+        candidates = set(answer_names(sentence, question.answer_type, question))  # "Hamas leader X" is no place
         names = [
             n
             for n in _NAME_PHRASE.findall(sentence)
-            if not set(re.findall(r"\w+", n.lower())) & asked_words and fits_kind(n, question.answer_type, question)
+            if not set(re.findall(r"\w+", n.lower())) & asked_words
+            and fits_kind(n, question.answer_type, question)
+            and re.sub(r"[’']s\b", "", n) in candidates
         ]
         return names[0] if len(names) == 1 else None
     return None

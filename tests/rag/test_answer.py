@@ -32,6 +32,8 @@ def test_answer_holds_the_fact_with_verified_citations(assistant) -> None:  # no
 def test_numbers_and_names_lead_the_answer(assistant) -> None:  # noqa: ANN001
     assert assistant.ask("What did the World Bank say the war cost Lebanon?").text.startswith("$8.5bn")
     assert "David Barnea" in assistant.ask("whos the mossad chief").text
+    # of two people in the sentence, the one holding the office asked about leads
+    assert assistant.ask("Which CIA director was Barnea due to meet?").text.startswith("William Burns [1]")
 
 
 def test_a_one_fact_answer_does_not_mix_in_another_report_without_the_answer(assistant) -> None:  # noqa: ANN001
