@@ -10,7 +10,7 @@ from index.store import Snapshot
 from rag.dates import OPEN_START, DateScope, date_label
 from rag.event_dates import event_spans, mentioned_spans, within
 from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
-from rag.question import EQUIVALENTS, HAPPENED, QuestionInfo
+from rag.question import HAPPENED, QuestionInfo, with_equivalents
 from rag.slots import prospective
 from rag.timeline import select_dated
 
@@ -120,8 +120,8 @@ def echoes(text: str, question: QuestionInfo) -> bool:
     ("Hamas rejecting new Israeli conditions put forward in Cairo" for "what new conditions did Israel put
     forward in Cairo?")? Every mention's neighbours must then be words of the question."""
     asked = set(token_set(question.text))
-    asked |= set().union(*(EQUIVALENTS.get(t, set()) for t in asked))
-    wanted = {question.asked_thing} | EQUIVALENTS.get(question.asked_thing, set())
+    asked = with_equivalents(asked)
+    wanted = with_equivalents([question.asked_thing])
     mentioned = False
     words = re.findall(r"[\w’'-]+", text)
     for i, word in enumerate(words):
@@ -177,7 +177,7 @@ def _unsaid(question: QuestionInfo, lead: list[EvidenceSentence]) -> str | None:
             return reason
     if _YES_NO.match(question.text) and question.shape == "fact":
         words = token_set(said)
-        missing = [t for t in question.terms if t in HAPPENED and not ({t} | EQUIVALENTS.get(t, set())) & words]
+        missing = [t for t in question.terms if t in HAPPENED and not with_equivalents([t]) & words]
         if missing:
             return f"The closest passages speak of it, but not of anyone {_PARTICIPLE.get(missing[0], 'affected')}."
     return None

@@ -15,7 +15,7 @@ from index.store import Snapshot
 from rag.dates import DateScope
 from rag.event_dates import mentions_scope, statement_date
 from rag.kinds import NAME, dates_the_thing, full_name_surnames, has_answer_type, speaks_of_office
-from rag.question import EQUIVALENTS, EVENT_MARK, QuestionInfo, asked_office, office_tokens
+from rag.question import EQUIVALENTS, EVENT_MARK, QuestionInfo, asked_office, office_tokens, with_equivalents
 from rag.types import ScoredPassage, Sentence
 
 # Sentences addressed to an assistant rather than to readers: never evidence, never support.
@@ -130,21 +130,25 @@ def _report_in_scope(sentence: Sentence, source: ScoredPassage, question: Questi
     return in_scope
 
 
-def in_span(e: EvidenceSentence, question: QuestionInfo) -> bool:
-    """Was the sentence's report published within the time the question spans (from the start of its first
-    period to the end of its last: "from June to November", "between the October and November reports"),
-    or does it speak of a day in it?"""
+def asked_span(question: QuestionInfo) -> DateScope:
+    """All the time a question with periods spans: from the start of its first period to the end of its last
+    ("from June to November", "between the October and November reports"), open-ended for "... and the latest"."""
     scopes = question.time.scopes
-    if not scopes:
+    end = date.max if question.time.recent else max(s.end for s in scopes)
+    return DateScope(start=min(s.start for s in scopes), end=end, text="")
+
+
+def in_span(e: EvidenceSentence, question: QuestionInfo) -> bool:
+    """Was the sentence's report published within the time the question spans, or does it speak of a day in it?"""
+    if not question.time.scopes:
         return True
-    end = date.max if question.time.recent else max(s.end for s in scopes)  # "... and the latest figure"
-    hull = DateScope(start=min(s.start for s in scopes), end=end, text="")
+    hull = asked_span(question)
     published = e.source.article.published
     slack = timedelta(days=DATE_SLACK_DAYS)
     return (
         published is not None
         and hull.start - timedelta(days=1) <= published
-        and (end == date.max or published <= hull.end + slack)
+        and (hull.end == date.max or published <= hull.end + slack)
     ) or mentions_scope(e.sentence.text, published, hull)
 
 
@@ -322,10 +326,10 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
     if not ranked:
         return []
     best = ranked[0]
+    names = set(token_set(" ".join(question.names)))
     # "When was the election ...?": a sentence whose day stands before the thing asked ("the Nov. 5 election"),
     # where the best one gives no day or none of that thing (then it must name whom the question names)
     if question.answer_type == "date" and not (best.typed and dates_the_thing(best.sentence.text, question)):
-        names = set(token_set(" ".join(question.names)))
         thing = next(
             (
                 e
@@ -361,7 +365,6 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
     # A quote often runs on into the next sentence, which then holds words of the question the best one lacks
     # ("... bank of targets. 'The enemy should expect us on land, sea and air,'" for "where did Nasrallah say
     # Israel should expect Hezbollah?").
-    names = set(token_set(" ".join(question.names)))
     run_on = following or _opening_next_passage(best, ranked)
     continues = run_on is not None and bool(
         (set(question.terms) - names) & (set(token_set(run_on.sentence.text)) - set(token_set(best.sentence.text)))
@@ -376,7 +379,7 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         and after is not None
         and after.typed
         # (in the question's words or their equivalents: "how many died" of "one person was killed")
-        and bool(_with_equivalents(set(question.terms) - names) & token_set(after.sentence.text))
+        and bool(with_equivalents(set(question.terms) - names) & token_set(after.sentence.text))
     )
     if following is not None and question.why:
         chosen.append(following)
@@ -401,10 +404,6 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
         chosen.append(e)
         covered |= words
     return chosen
-
-
-def _with_equivalents(terms: set[str]) -> set[str]:
-    return terms.union(*(EQUIVALENTS.get(t, set()) for t in terms))
 
 
 def answer_lead(question: QuestionInfo, chosen: list[EvidenceSentence]) -> list[EvidenceSentence]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from index.lexical import stem
-from rag.question import EQUIVALENTS, HAPPENED, AnswerType, QuestionInfo
+from rag.question import HAPPENED, ROLES, AnswerType, QuestionInfo, with_equivalents
 from rag.slots import holds_figure
 
 _MONTH = (
@@ -104,7 +104,7 @@ def _dates_the_event(text: str, dates: list[tuple[int, int]], question: Question
     events = {t for t in question.terms if t in HAPPENED}
     if not events:
         return True
-    wanted = events.union(*(EQUIVALENTS.get(t, set()) for t in events))
+    wanted = with_equivalents(events)
     mentions = [m.span() for m in re.finditer(r"[\w’'-]+", text) if stem(m.group(0).lower()) in wanted]
     return not mentions or any(
         d_start - EVENT_REACH <= e_end and e_start - EVENT_REACH <= d_end
@@ -159,7 +159,7 @@ def _role_mentions(text: str, role: str) -> list[tuple[int, int]]:
     if not role:
         return []
     qualifier, office = role.split(" ", 1)
-    wanted = {stem(qualifier)} | EQUIVALENTS.get(stem(qualifier), set())
+    wanted = with_equivalents([stem(qualifier)])
     return [
         m.span(2)
         for m in re.finditer(rf"([\w-]+)(?:[’']s)?\s+({re.escape(office)}s?)\b", text, re.I)
@@ -210,11 +210,7 @@ _KIND_WORDS = {
     *("force", "university", "school", "house", "office", "department"),
 }
 _TITLES = {"minister", "president", "general", "secretary", "prime"}
-_OFFICE_BEFORE = re.compile(
-    r"\b(leader|minister|president|chief|secretary|envoy|commander|spokes(?:man|woman|person)|general|official"
-    r"|speaker|director|ambassador|premier)\s+$",
-    re.I,
-)
+_OFFICE_BEFORE = re.compile(rf"\b{ROLES}\s+$", re.I)
 _ATTRIBUTED = re.compile(r"\baccording to (?:the |a |an |its |their )?([a-z][\w’'-]*(?: [a-z][\w’'-]*){0,3})", re.I)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Literal
 
@@ -18,21 +18,22 @@ _PLACES = (
     r"(city|cities|town|village|country|countries|place|area|region|camp|river|capital|border|building|hospital"
     r"|school|site|base|facility|street|suburb|province|territory|state|nation)s?"
 )
-# A wh-phrase naming a role only a person holds: "which Lebanese politician", "who was the Hezbollah commander".
-_ROLES = (
-    r"(official|leader|minister|envoy|president|spokes(man|woman|person)|man|woman|person|commander|chief|general"
-    r"|secretary|diplomat|negotiator|mediator|politician|speaker|ambassador|director|premier|king|prince)s?"
+# Offices only a person holds: "which Lebanese politician", "who was the Hezbollah commander", "Hamas leader X".
+_OFFICES = (
+    r"official|leader|minister|envoy|president|spokes(man|woman|person)|commander|chief|general|secretary|diplomat"
+    r"|negotiator|mediator|politician|speaker|lawmaker|ambassador|director|premier|mayor|governor|king|prince"
 )
+ROLES = rf"({_OFFICES}|man|woman|person)s?"
 _PERSON_ROLE = re.compile(
-    rf"\b(which|what) ([\w’'-]+ ){{0,2}}{_ROLES}\b"
-    rf"|\b(who (is|was|are|were)|names? of) (the |a |an )?([\w’'-]+ ){{0,3}}{_ROLES}\b"
+    rf"\b(which|what) ([\w’'-]+ ){{0,2}}{ROLES}\b"
+    rf"|\b(who (is|was|are|were)|names? of) (the |a |an )?([\w’'-]+ ){{0,3}}{ROLES}\b"
     # "who led Hezbollah", "who's running it now": the one holding a post, a person
     r"|\bwho(?:'s| is| was| has been)?\s+(?:\w+\s+)?(led|leads|leading|heads|headed|heading|runs|ran|running"
     r"|commands|commanded)\b"
     r"|\bwhose (killing|death|assassination|murder|funeral)\b",  # a person died, not a country
     re.I,
 )
-_ROLE = re.compile(rf"\b{_ROLES}\b", re.I)
+_ROLE = re.compile(rf"\b{ROLES}\b", re.I)
 
 
 def person_role(question: str) -> str:
@@ -96,10 +97,7 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
         "person",
         re.compile(
             r"\bwho(m|se)?\b|\b(which|what) ((?!(?:did|does|do|is|was|were|are|has|have|had|will|would|could|can)\b)"
-            r"[\w’'-]+ ){0,2}(official|leader|minister|envoy|president"
-            r"|spokes(man|woman|person)|man|woman|person|commander|chief|general|secretary|diplomat|negotiator|head|mediator|politician|group"
-            r"|speaker|lawmaker|ambassador|director|premier|mayor|governor"
-            r"|organi[sz]ation|militant|figure)s?\b"
+            rf"[\w’'-]+ ){{0,2}}({_OFFICES}|man|woman|person|head|group|organi[sz]ation|militant|figure)s?\b"
             # "how did Hezbollah's top leadership change": who held the post, over time
             r"|\bhow (did|has|have|had) [\w’' -]{0,40}\b(leadership|leaders?|chiefs?|heads?)\s+(change|shift|evolve)",
             re.I,
@@ -282,6 +280,12 @@ for _group in _EQUIVALENT_WORDS:
     _stems = set(tokenize([_group])[0]) - {""}
     for _word in _stems:
         EQUIVALENTS.setdefault(_word, set()).update(_stems)
+
+
+def with_equivalents(terms: Iterable[str]) -> set[str]:
+    """The terms and every word that stands for one of them ("died" -> "killed", "death", ...)."""
+    found = set(terms)
+    return found.union(*(EQUIVALENTS.get(t, set()) for t in found))
 
 
 class QuestionInfo(BaseModel):
@@ -515,8 +519,9 @@ def named(question: str) -> list[str]:
     text = _SPEAKER.sub(" ", _ATTRIBUTION.sub(" ", question.strip()))
     words = [re.sub(r"[’']s$", "", w.lower()) for w in _CAPITALISED.findall(text)]
     first = _FIRST_NAME.match(text)
-    if first and (first.group(2) or not is_english(first.group(1).lower())):
-        words.insert(0, first.group(1).lower())
+    word = first.group(1).lower() if first else ""
+    if word and word not in _FRAME_WORDS and (first.group(2) or not is_english(word)):
+        words.insert(0, word)
     return list(dict.fromkeys(w for w in words if w not in _NOT_NAMES and w not in _FRAME_WORDS))
 
 

@@ -7,13 +7,13 @@ import numpy as np
 from index.embed import Embedder
 from index.lexical import corrected_terms, search_bm25, tokenize
 from index.store import IVF_NPROBE, Snapshot
-from rag.question import EQUIVALENTS, LEADER_TOKEN
+from rag.question import LEADER_TOKEN, with_equivalents
 from rag.types import Filters, ScoredPassage
 
 # Who leads a group is often said by its office alone ("Naim Qassem, Hezbollah's secretary general"): a question
 # about its leader searches for the office too (fresh2 +1 question, no set lower; adding every equivalent word to
 # the search cost two sets a question each).
-_LEADER_WORDS = EQUIVALENTS.get(LEADER_TOKEN, set()) | {LEADER_TOKEN}
+_LEADER_WORDS = with_equivalents([LEADER_TOKEN])
 
 
 def _offices(question: str) -> list[str]:

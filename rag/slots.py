@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 
 from index.lexical import stem, token_set
-from rag.question import EQUIVALENTS, EVENT_MARK, GENERIC_COUNT, HAPPENED, IRREGULAR_PLURALS, QuestionInfo
+from rag.question import (
+    EQUIVALENTS,
+    EVENT_MARK,
+    GENERIC_COUNT,
+    HAPPENED,
+    IRREGULAR_PLURALS,
+    QuestionInfo,
+    with_equivalents,
+)
 
 _DEMONYMS = re.compile(r"(ese|ians|eans|is)$")  # "16 Palestinians", "Lebanese", "Israelis": people
 # A count that runs over time ("have been killed since", "so far", "the toll"), not one event's
@@ -130,7 +138,7 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
     stems = [stem(w.lower()) for w in words]
 
     def positions(focus: list[str]) -> list[int]:
-        wanted = set(focus).union(*(EQUIVALENTS.get(f, set()) for f in focus))
+        wanted = with_equivalents(focus)
         return [i for i, word in enumerate(stems) if word in wanted]
 
     heads, event_heads = positions(counted), positions(asked_event)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from index.lexical import token_set
 from rag.dates import date_label
 from rag.event_dates import EventSpan, event_spans, statement_date
-from rag.evidence import EvidenceSentence, EvidenceSet, in_span
+from rag.evidence import EvidenceSentence, EvidenceSet, asked_span, in_span
 from rag.question import QuestionInfo
 from rag.types import ArticleInfo
 
@@ -118,7 +118,7 @@ def select_dated(question: QuestionInfo, evidence: EvidenceSet) -> list[Evidence
             )
             if extra is not None:
                 selected.append(extra)
-    selected = sorted(selected, key=lambda e: -score.get(id(e), e.score))[:MAX_LINES]
+    selected = sorted(selected, key=lambda e: -score[id(e)])[:MAX_LINES]
     return sorted(selected, key=lambda e: _when(e, question))
 
 
@@ -128,9 +128,8 @@ def _said_outside(e: EvidenceSentence, question: QuestionInfo) -> bool:
     said = own_date(e, question)
     if said is None or question.by_report:  # "in the August report": what it told, of whenever it happened
         return False
-    scopes = question.time.scopes
-    end = date.max if question.time.recent else max(s.end for s in scopes)
-    return said.end < min(s.start for s in scopes) or said.start > end
+    asked = asked_span(question)
+    return said.end < asked.start or said.start > asked.end
 
 
 def own_date(e: EvidenceSentence, question: QuestionInfo) -> EventSpan | None:

@@ -9,7 +9,7 @@ from datetime import date
 
 from rag.dates import date_label
 from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
-from rag.kinds import answer_names, fits_kind
+from rag.kinds import answer_names
 from rag.question import QuestionInfo
 from rag.slots import matching_figures
 from rag.timeline import dated_line, own_date, select_dated, source_label
@@ -48,9 +48,7 @@ def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> st
         names = [
             n
             for n in _NAME_PHRASE.findall(sentence)
-            if not set(re.findall(r"\w+", n.lower())) & asked_words
-            and fits_kind(n, question.answer_type, question)
-            and re.sub(r"[’']s\b", "", n) in candidates
+            if not set(re.findall(r"\w+", n.lower())) & asked_words and re.sub(r"[’']s\b", "", n) in candidates
         ]
         return names[0] if len(names) == 1 else None
     return None
