@@ -268,14 +268,18 @@ def finish_and_check_sweep(folder: Path, paths: list[Path], rebuild: bool, after
 def test_random_sigkill_during_write_keeps_the_index_whole(helper: Helper, states: dict, mode: str) -> None:
     paths, rebuild, after = states[mode]
     rng = random.Random(f"crash-{mode}")
-    # How long the write takes, measured on a full run (from its first write stage to the end).
-    folder = states["root"] / f"{mode}-timing"
-    shutil.copytree(states["template"], folder)
-    pid = helper.start(folder, paths, rebuild)
-    lines = helper.wait_exit(pid)
-    first = next(float(line.split()[-1]) for line in lines if line.startswith("STAGE embedding"))
-    done = next(float(line.split()[1]) for line in lines if line.startswith("DONE"))
-    span = done - first
+    # How long the write takes, measured on full runs (from its first write stage to the end): the faster of two,
+    # since a first, cold run can take much longer than the trials and push every kill past the first stages
+    spans = []
+    for timing in range(2):
+        folder = states["root"] / f"{mode}-timing-{timing}"
+        shutil.copytree(states["template"], folder)
+        pid = helper.start(folder, paths, rebuild)
+        lines = helper.wait_exit(pid)
+        first = next(float(line.split()[-1]) for line in lines if line.startswith("STAGE embedding"))
+        done = next(float(line.split()[1]) for line in lines if line.startswith("DONE"))
+        spans.append(done - first)
+    span = min(spans)
     outcomes = []
     for trial in range(RANDOM_KILLS // 2):
         folder = states["root"] / f"{mode}-{trial}"
