@@ -62,6 +62,7 @@ SWAP_COVERAGE = 0.7  # a sentence with the asked kind of answer replaces the bes
 # "..., and what did Israel launch?", "... signed, and on what date?": a question asking two things
 _TWO_PART = re.compile(r"\band (?:(?:on|in|at|by|for|from|to|with) )?(?:what|who|when|where|which|how|why)\b", re.I)
 _PRONOUN_SAID = re.compile(r"\b(he|she)\s+(said|says|added|told|warned|wrote)\b", re.I)
+_BARE_QUOTE = re.compile(r"^[\"“][^\"“”]+[\"”]$")  # a paragraph that is all quote: its speaker is named before it
 SENTENCE_GAP = 4  # characters between one sentence's end and the next one's start (spaces, a paragraph break)
 # A runner-up from another passage that holds no answer joins a typed answer only if it speaks of more than
 # twice as much of the question as the best sentence (which may then be the wrong one: "over the past two days"
@@ -354,8 +355,13 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
             same_report = [e for e in near if e.source.article.id == best.source.article.id]
             best = max(same_report, key=lambda e: e.coverage, default=best)
     chosen = [best]
-    # "Who warned that the storm ...?": the quote ends "... he said"; the sentence before names him
-    if question.answer_type == "person" and not best.typed and _PRONOUN_SAID.search(best.sentence.text):
+    # "Who warned that the storm ...?": the quote ends "... he said", or is a paragraph of its own that goes on
+    # from a quote; the sentence before names him
+    if (
+        question.answer_type == "person"
+        and not best.typed
+        and (_PRONOUN_SAID.search(best.sentence.text) or _BARE_QUOTE.match(best.sentence.text.strip()))
+    ):
         before = _sentence_before(best, ranked)
         if before is not None and before.typed:
             chosen = [before, best]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from index.lexical import stem
-from rag.question import HAPPENED, ROLES, AnswerType, QuestionInfo, with_equivalents
+from rag.question import HAPPENED, OFFICES, ROLES, AnswerType, QuestionInfo, with_equivalents
 from rag.slots import holds_figure
 
 _MONTH = (
@@ -122,7 +122,7 @@ def answer_names(
 ) -> list[str]:
     """The names inside the text (and `extra` ones) that could answer a person or place question."""
     asked_words = _words(question.text)
-    found = [(m.group(1), m.start(1), m.end(1)) for m in NAME.finditer(text)] + [(n, 0, len(n)) for n in extra]
+    found = [_untitled(m.group(1), m.start(1), m.end(1)) for m in NAME.finditer(text)] + [(n, 0, len(n)) for n in extra]
     roles = _role_mentions(text, question.role)
     names = [
         re.sub(r"[’']s\b", "", n)
@@ -139,13 +139,26 @@ def answer_names(
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
 
 
+_TITLED = re.compile(rf"^(?:[\w’'-]+\s+)*(?:{OFFICES})s?\s+(?=[A-Z])", re.I)
+
+
+def _untitled(name: str, start: int, end: int) -> tuple[str, int, int]:
+    """A name without the office before it ("US Defence Secretary Lloyd Austin" -> "Lloyd Austin"), with its
+    place in the text."""
+    title = _TITLED.match(name)
+    if not title:
+        return name, start, end
+    return name[title.end() :], start + title.end(), end
+
+
 def _beside(text: str, start: int, end: int, r_start: int, r_end: int) -> bool:
     """Is the name at start:end the holder of the office at r_start:r_end: close to it, and not another person
-    joined to it by "and" or "with" ("CIA director William Burns and Qatar's prime minister")?"""
+    joined to it by "and" or "with" ("CIA director William Burns and Qatar's prime minister"), nor a name at the
+    end of the quote the office holder spoke ("... for the Middle East," US Defence Secretary Lloyd Austin said)?"""
     if not (start - ROLE_REACH <= r_end and r_start - ROLE_REACH <= end):
         return False
     between = text[end:r_start] if end <= r_start else text[r_end:start]
-    return not re.search(r"\b(and|with|or)\b", between)
+    return not re.search(r"\b(and|with|or)\b|[\"“”]", between)
 
 
 def speaks_of_office(text: str, role: str) -> bool:
@@ -180,6 +193,8 @@ def fits_kind(name: str, kind: AnswerType, question: QuestionInfo, surnames: fro
     words = name.split()
     if kind == "person" and words[-1].lower() in _KIND_WORDS - _TITLES:  # "Al Qahera News TV", "Bekaa Valley"
         return False
+    if kind == "place" and words[-1].lower() in _BODIES:  # "the State Department said": who, not where
+        return False
     if question.wants_person and not ((len(words) >= 2 or name in surnames) and not _DEMONYM.search(words[0])):
         return False  # "Hezbollah", "Israel": a group or a country holds no office
     return not question.wants_name or (len(words) >= 2 and not _DEMONYM.search(words[0]))
@@ -210,6 +225,7 @@ _KIND_WORDS = {
     *("force", "university", "school", "house", "office", "department"),
 }
 _TITLES = {"minister", "president", "general", "secretary", "prime"}
+_BODIES = {"department", "ministry", "council", "agency", "party", "army", "forces", "force", "news", "tv"}
 _OFFICE_BEFORE = re.compile(rf"\b{ROLES}\s+$", re.I)
 _ATTRIBUTED = re.compile(r"\baccording to (?:the |a |an |its |their )?([a-z][\w’'-]*(?: [a-z][\w’'-]*){0,3})", re.I)
 

@@ -19,11 +19,11 @@ _PLACES = (
     r"|school|site|base|facility|street|suburb|province|territory|state|nation)s?"
 )
 # Offices only a person holds: "which Lebanese politician", "who was the Hezbollah commander", "Hamas leader X".
-_OFFICES = (
+OFFICES = (
     r"official|leader|minister|envoy|president|spokes(man|woman|person)|commander|chief|general|secretary|diplomat"
     r"|negotiator|mediator|politician|speaker|lawmaker|ambassador|director|premier|mayor|governor|king|prince"
 )
-ROLES = rf"({_OFFICES}|man|woman|person)s?"
+ROLES = rf"({OFFICES}|man|woman|person)s?"
 _PERSON_ROLE = re.compile(
     rf"\b(which|what) ([\w’'-]+ ){{0,2}}{ROLES}\b"
     rf"|\b(who (is|was|are|were)|names? of) (the |a |an )?([\w’'-]+ ){{0,3}}{ROLES}\b"
@@ -97,7 +97,7 @@ _TYPE_PATTERNS: list[tuple[AnswerType, re.Pattern[str]]] = [
         "person",
         re.compile(
             r"\bwho(m|se)?\b|\b(which|what) ((?!(?:did|does|do|is|was|were|are|has|have|had|will|would|could|can)\b)"
-            rf"[\w’'-]+ ){{0,2}}({_OFFICES}|man|woman|person|head|group|organi[sz]ation|militant|figure)s?\b"
+            rf"[\w’'-]+ ){{0,2}}({OFFICES}|man|woman|person|head|group|organi[sz]ation|militant|figure)s?\b"
             # "how did Hezbollah's top leadership change": who held the post, over time
             r"|\bhow (did|has|have|had) [\w’' -]{0,40}\b(leadership|leaders?|chiefs?|heads?)\s+(change|shift|evolve)",
             re.I,
@@ -121,7 +121,7 @@ _FRAME_WORDS = set(
         [
             "what which who whom whose when where why how many much did does do is are was were has have had "
             "say said says according report reported reports article articles story stories news coverage "
-            "tell told mention "
+            "tell told mention put outline arrange them him me you "
             "mentioned describe described give given exactly specific specifically ultimately eventually actually "
             "the a an of in on at to for from by with about as and or so any some there their its his her "
             "date day number figure name kind type happen happened change changed evolve evolved compare compared "
@@ -212,6 +212,10 @@ _EQUIVALENT_WORDS = [
     "russia russian russians",
     "turkey turkish",
     "jordan jordanian jordanians",
+    # American and British spellings ("defense secretary" / "Defence Secretary")
+    "defense defence",
+    "center centre",
+    "organization organisation",
     # irregular verbs, whose past forms no stemmer joins to the present ("met" / "meet")
     "meet met meeting meetings",
     "hold held holding",

@@ -26,7 +26,6 @@ _NUMBER_PHRASE = re.compile(
     r"|rockets|projectiles|drones|days|weeks|months|years|members|palestinians|wounded|injured|killed))?",
     re.I,
 )
-_NAME_PHRASE = re.compile(r"(?<=\s)([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)+)")
 
 
 def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> str | None:
@@ -44,12 +43,13 @@ def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> st
         return found[0] if len(found) == 1 else None
     if question.answer_type in ("person", "place"):
         asked_words = set(re.findall(r"\w+", asked))
-        candidates = set(answer_names(sentence, question.answer_type, question))  # "Hamas leader X" is no place
-        names = [
-            n
-            for n in _NAME_PHRASE.findall(sentence)
-            if not set(re.findall(r"\w+", n.lower())) & asked_words and re.sub(r"[’']s\b", "", n) in candidates
-        ]
+        # names of two words or more ("Hamas leader X" is no place; "US Defence Secretary X" is X)
+        candidates = answer_names(sentence, question.answer_type, question)
+        names = list(
+            dict.fromkeys(
+                n for n in candidates if len(n.split()) > 1 and not set(re.findall(r"\w+", n.lower())) & asked_words
+            )
+        )
         return names[0] if len(names) == 1 else None
     return None
 

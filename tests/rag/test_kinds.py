@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from rag.event_dates import mentioned_spans
-from rag.kinds import dates_the_thing, full_name_surnames, has_answer_type
+from rag.kinds import answer_names, dates_the_thing, full_name_surnames, has_answer_type
 from rag.question import analyze, answer_type, expand_shorthand
 from rag.slots import holds_figure
 
@@ -93,6 +93,16 @@ def test_an_office_named_with_its_qualifier_needs_its_holder_beside_it() -> None
     # an office without the question's qualifier is another one: the names elsewhere still count
     other = "Israel killed several leaders of Hamas and Hezbollah, which lost Hassan Nasrallah in a Sept. 27 strike."
     assert _typed("Which Hezbollah leader was killed in late September?", other)
+
+
+def test_a_name_is_read_without_its_title_and_a_quote_holds_no_office_holder() -> None:
+    question = analyze("Which US defense secretary warned of a regional war?", date(2024, 11, 20))
+    said = '"It could become a regional war for the Middle East," US Defence Secretary Lloyd Austin said.'
+    assert answer_names(said, "person", question) == ["Lloyd Austin"]
+    where = analyze("Where did the two ministers meet?", date(2024, 11, 20))
+    assert answer_names("State Department spokesman Matthew Miller said they met at the Pentagon.", "place", where) == [
+        "Pentagon"
+    ]
 
 
 def test_an_unnamed_source_answers_who() -> None:

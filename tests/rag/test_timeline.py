@@ -22,6 +22,16 @@ def test_change_question_gets_a_dated_list_from_several_reports(assistant) -> No
     check_citations(assistant, answer)
 
 
+def test_events_named_by_a_list_of_people_are_put_in_order(assistant) -> None:  # noqa: ANN001
+    # "put ... in order ... as the reports tell them": words of the request, not of the evidence
+    answer = assistant.ask(
+        "Put in order the deaths of Yahya Sinwar, Fouad Shukur and Taleb Sami Abdullah as the reports tell them."
+    )
+    assert answer.kind == "timeline" and not answer.abstained
+    text = answer.text
+    assert text.index("Taleb Sami Abdullah") < text.index("Fouad Shukur") < text.index("Sinwar")
+
+
 def test_a_timeline_keeps_its_best_statements_up_to_its_length_in_date_order(assistant, monkeypatch) -> None:  # noqa: ANN001
     question = "Trace US envoy Amos Hochstein's dealings over Lebanon from June to November 2024."
     full = assistant.ask(question)
