@@ -33,7 +33,8 @@ _RECENT = re.compile(r"\b(latest|most recent|newest|currently|current|now|as of 
 # "until November", "through January 2025", "from its start to November" (not "according to the August report")
 _UNTIL = re.compile(
     r"(?:\b(?:up to|until|till|through|thru)|\bfrom\b[^,;:?]{0,40}\bto)\s+(?:the\s+)?"
-    r"(?:[\w-]+[’']s\s+)?$",  # "... to Israel's November strikes"
+    # "... to Israel's November strikes", "... to the ceasefire talks of November 2024"
+    r"(?:[\w-]+[’']s\s+|(?:[\w-]+\s+){1,4}(?:of|in)\s+)?$",
     re.I,
 )
 _LAST_TO = re.compile(r"\b(?:up to|until|till|through|thru|to)\b(?!.*\b(?:to|until|till|through|thru)\b)", re.I | re.S)

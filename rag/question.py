@@ -453,7 +453,11 @@ _UNITS = {
         re.I,
     ),
 }
-_TOTAL = re.compile(r"\b(in total|total number|altogether|all told|cumulative(ly)?)\b", re.I)
+_TOTAL = re.compile(
+    r"\b(in total|total number|altogether|all told|cumulative(ly)?|so far|to date"
+    r"|since the (war|conflict|fighting) (began|started|erupted|broke out)|since the (start|beginning) of)\b",
+    re.I,
+)
 _EXACT = re.compile(r"\b(exact(ly)?|precise(ly)?|specific (number|figure|count|total))\b", re.I)
 # The question asks what came of something: its outcome, not its plan.
 _OUTCOME = re.compile(

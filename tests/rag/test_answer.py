@@ -151,6 +151,8 @@ NEAR_MISSES = [
     ("What did Barnea's talks in Doha with the CIA director produce?", "planned"),  # he will travel there
     # "earlier this month" and "last week" are no exact date; the next sentence's "on Wednesday" dates another event
     ("On what exact date did Qatar announce it was quitting its role as Gaza mediator?", "date"),
+    # a count "since the war began" is a running total: not three soldiers killed in one strike, nor 25 Israeli ones
+    ("How many Lebanese soldiers has Israel killed since the fighting began?", "figure"),
 ]
 
 

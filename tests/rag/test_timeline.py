@@ -178,6 +178,8 @@ def test_question_shapes_and_time_scopes() -> None:
     # ... also "to Israel's November strikes", and what it runs from stays a term of the question
     fire = analyze("How did it escalate from the day Hezbollah opened fire to Israel's November strikes?")
     assert [s.start for s in fire.time.scopes] == [OPEN_START] and "fire" in fire.terms
+    talks = analyze("How did the war grow from its start to the ceasefire talks of November 2024?")
+    assert [(s.start, s.end) for s in talks.time.scopes] == [(OPEN_START, date(2024, 11, 30))]
     # "in late October ... and a month later": both periods, the later one as vague as "a month"
     later = analyze("What was the Gaza toll in late October 2024 and what was it a month later?", date(2024, 11, 20))
     assert later.shape == "comparison"
