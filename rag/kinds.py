@@ -28,6 +28,7 @@ _DATE = re.compile(
 )
 # "on what exact date": a day ("Oct. 7", "27 September", "on Sunday", "yesterday"), not "earlier this month"
 _A_DAY = re.compile(rf"\b{_MONTH}\.?\s+\d|\b\d{{1,2}}\s+{_MONTH}\b|\b{_WEEKDAY}\b|\b(yesterday|today|tonight)\b", re.I)
+_DAY_ASKED = re.compile(r"\b(what|which) (date|day)\b")  # "on what date", "which day": a day, not "this month"
 # A month or a weekday alone ("in June", "on Sunday") is capitalised but names no person and no place.
 _CALENDAR = re.compile(rf"{_MONTH}\.?|{_WEEKDAY}", re.I)
 # Capitalised words not at the start of the sentence: a crude but model-free stand-in for names.
@@ -57,10 +58,11 @@ def has_answer_type(
         return holds_figure(text, question, context)
     asked = question.text.lower()
     if kind == "date":
+        a_day = question.exact or bool(_DAY_ASKED.search(asked))
         dates = [
             m.span()
             for m in _DATE.finditer(text)
-            if m.group(0).lower() not in asked and (not question.exact or _A_DAY.search(m.group(0)))
+            if m.group(0).lower() not in asked and (not a_day or _A_DAY.search(m.group(0)))
         ]
         return bool(dates) and _dates_the_event(text, dates, question)
     if kind in ("person", "place"):

@@ -123,6 +123,13 @@ def test_parts_of_months_and_times_of_day_are_dates() -> None:
     assert _typed("At what time of day did the attack come?", "Hezbollah attacked early in the morning.")
 
 
+def test_a_question_asking_what_date_or_day_wants_a_day_not_a_part_of_a_month() -> None:
+    vague = "Qatar announced earlier this month that it was quitting its mediation role."
+    assert _typed("When did Qatar announce it was quitting its mediation role?", vague)
+    assert not _typed("On what date did Qatar announce it was quitting its mediation role?", vague)
+    assert _typed("On what day did the talks begin?", "The talks, which began Thursday in Cairo, ended Sunday.")
+
+
 def test_one_of_counts_nothing() -> None:
     info = analyze("How many people in Israel were killed by the barrage?")
     assert not holds_figure("It fired rockets to avenge the killing of one of its top commanders in Israel.", info)
