@@ -51,7 +51,9 @@ class Verified(BaseModel):
     events: list[TimelineEvent] = []
 
 
-_CLAIM = re.compile(r"[^\[]*?(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+[.!?;:,]?|[^\[]+$|\[[^\]]*$")
+# Text up to a marker; an editor's bracket inside a quote ("readiness [for] every scenario") is text, not a marker.
+_NOT_MARKER = r"(?:[^\[]|\[(?!\d+(?:\s*,\s*\d+)*\]))"
+_CLAIM = re.compile(rf"{_NOT_MARKER}*?(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+[.!?;:,]?|{_NOT_MARKER}+$|\[[^\]]*$")
 
 
 def split_answer(text: str) -> list[str]:

@@ -81,6 +81,14 @@ def test_abbreviations_do_not_split_claims() -> None:
     ]
 
 
+def test_an_editors_bracket_in_a_quote_is_text_not_a_marker() -> None:
+    line = '- 25 June 2024, Wire: "We must discuss readiness [for] every scenario," Gallant said [1].'
+    assert split_answer(line + " He left [2].") == [line, "He left [2]."]
+    quoted = passage("q", '"We must discuss readiness [for] every scenario," Gallant said. He left.')
+    kept = verify('"We must discuss readiness [for] every scenario," Gallant said [1].', [quoted])
+    assert kept.text == '"We must discuss readiness [for] every scenario," Gallant said [1].'
+
+
 def test_a_claim_that_turns_the_passage_around_is_refused() -> None:
     from rag.verify import check_sentence
 
