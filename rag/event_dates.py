@@ -170,12 +170,17 @@ def mentions_scope(text: str, published: date | None, scope: DateScope) -> bool:
     "late September" of late September; "last month" in a report of August of July; "October" not of 19 October)?"""
     if published is None:
         return False
-    months = {(d.year, d.month) for d in (scope.start, scope.end)}
     return any(
-        within(start, end, scope)
-        for _, month in sorted(months)
-        for start, end in mentioned_spans(text, published, month)
+        within(start, end, scope) for month in _months(scope) for start, end in mentioned_spans(text, published, month)
     ) or any(within(span.start, span.end, scope) for span in event_spans(text, published))
+
+
+def _months(scope: DateScope) -> list[int]:
+    """The months of the year a scope runs through ("from June to late October": June to October)."""
+    if (scope.end - scope.start).days >= 365:
+        return list(range(1, 13))
+    first, last = scope.start.month, scope.end.month + 12 * (scope.end.year - scope.start.year)
+    return sorted({(m - 1) % 12 + 1 for m in range(first, last + 1)})
 
 
 def within(start: date, end: date, scope: DateScope) -> bool:

@@ -111,6 +111,9 @@ def test_relative_weeks_months_and_years_resolve_to_spans() -> None:
     early_september = DateScope(start=date(2024, 9, 1), end=date(2024, 9, 10), text="early September")
     assert mentions_scope("the killing of Fouad Shukur in Beirut last month", aug25, july)
     assert not mentions_scope("the battle began two months ago", nov20, early_september)
+    # ... and a month inside a period counts, not only the months it starts and ends in
+    june_to_october = DateScope(start=date(2024, 6, 1), end=date(2024, 10, 31), text="from June to late October")
+    assert mentions_scope("tit-for-tat fighting until late September, when Israel launched", nov20, june_to_october)
 
 
 def test_statements_are_ordered_by_the_time_they_name_and_keep_their_report(assistant) -> None:  # noqa: ANN001
