@@ -379,8 +379,30 @@ def expand_shorthand(question: str) -> str:
 def answer_type(question: str) -> AnswerType:
     """The kind of answer the question's leading wh-phrase asks for ("which official ... when he went" is
     a person question: the earliest match wins, ties go to the order of _TYPE_PATTERNS)."""
+    if _names_a_person(question):
+        return "open"
     found = [(m.start(), i, kind) for i, (kind, p) in enumerate(_TYPE_PATTERNS) if (m := p.search(question))]
     return min(found)[2] if found else "open"
+
+
+# "who's amos hochstein exactly, like whats his job?": who a named person is (his office), not another name
+_WHO_IS = re.compile(
+    r"^\s*who(?:’s|'s| is| was)\s+(?P<name>[\w’'-]+(?:\s+(?!exactly|really|again)[\w’'-]+){0,2})"
+    r"\s*(?:[?,.!]|$|\s+(?:exactly|really|again)\b)",
+    re.I,
+)
+
+
+def _names_a_person(question: str) -> bool:
+    """Does the question ask who a person it names is: "who is" and one to three words, each a name
+    (capitalised, or no English word) and no office ("who is hezbollahs leader" asks for a name)?"""
+    m = _WHO_IS.match(question)
+    if not m:
+        return False
+    words = m.group("name").split()
+    return not _ROLE.search(m.group("name")) and all(
+        w[0].isupper() or not is_english(re.sub(r"[’']s$", "", w.lower())) for w in words
+    )
 
 
 _HOW_MANY = re.compile(r"\bhow many\s+(?P<rest>[\w’'\-/ ]+)", re.I)

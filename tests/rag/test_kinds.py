@@ -143,6 +143,11 @@ def test_shorthand_and_question_words() -> None:
     assert answer_type("Which Israeli military chief said it?") == "person"
     assert not analyze("Which spokesman said a diplomatic outcome was preferred?").outcome
     assert analyze("What was the outcome of the talks?").outcome
+    # who a named person is asks for what they are, not for another name; an office asks for its holder
+    assert answer_type("Who is Amos Hochstein?") == "open"
+    assert answer_type("who was yahya sinwar exactly, like what was his role") == "open"
+    assert answer_type("who is hezbollahs leader") == "person"
+    assert answer_type("Who is the mossad chief?") == "person"
 
 
 def test_a_month_soon_after_a_report_may_be_ahead_of_it() -> None:
