@@ -82,6 +82,10 @@ _PROSPECTIVE = re.compile(
 
 
 _DIGIT = re.compile(r"\d")
+# "Hochstein has met officials over the past two days": when the report's news happened, not a period the
+# question asks about ("how many days would Israel have to withdraw?"), unless it asks of the past too
+_LOOK_BACK = re.compile(r"\b(over|in|during|for|within) the (past|last|previous)\s+$", re.I)
+_LOOK_BACK_ASKED = re.compile(r"\b(past|last|previous|so far|since|ago|been|(has|have|had)(?! to))\b", re.I)
 
 
 def _is_figure(word: str, exact: bool) -> bool:
@@ -122,12 +126,14 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
     asked |= {w for w in re.findall(r"[a-z]+", question.text.lower()) if w in _NUMBER_WORDS}
     found = list(_WORD.finditer(text))
     words = [m.group(0) for m in found]
+    looks_back = bool(_LOOK_BACK_ASKED.search(question.text))
     figures = [
         i
         for i, w in enumerate(words)
         if _is_figure(w, question.exact)
         and (re.sub(r"\D", "", w) or w.lower()) not in asked
         and not _partitive(words, i)
+        and (looks_back or not _LOOK_BACK.search(text[: found[i].start()]))
     ]
     if not figures or not mentions_names(f"{context} {text}", question):
         return []

@@ -153,6 +153,8 @@ NEAR_MISSES = [
     ("On what exact date did Qatar announce it was quitting its role as Gaza mediator?", "date"),
     # a count "since the war began" is a running total: not three soldiers killed in one strike, nor 25 Israeli ones
     ("How many Lebanese soldiers has Israel killed since the fighting began?", "figure"),
+    # "Hochstein has met officials over the past two days": when the news happened, not a period the proposal sets
+    ("How many days would Israeli troops get to leave south Lebanon under the US ceasefire proposal?", "figure"),
 ]
 
 
@@ -163,6 +165,7 @@ def test_near_misses_are_abstained_with_the_reason(assistant) -> None:  # noqa: 
     assert not assistant.ask("What 'two tracks' did Naim Qassem say Hezbollah was working on?").abstained
     assert not assistant.ask("On what date did Israel kill Hezbollah leader Hassan Nasrallah?").abstained
     assert not assistant.ask("What were the three Lebanese soldiers doing when Israel's strike killed them?").abstained
+    assert "two days" in assistant.ask("How many days has Hochstein spent meeting Lebanese officials?").text
 
 
 def test_absurd_questions_get_a_reply_not_a_traceback(assistant) -> None:  # noqa: ANN001
