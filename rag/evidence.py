@@ -241,7 +241,9 @@ def select_evidence(
         if question.answer_type in ("person", "place")
         else frozenset()
     )
-    surnames = full_name_surnames([seen[key][0].text for key in keys]) if question.wants_person else frozenset()
+    # surnames of people named in full: what holds an office, and what is no place ("Netanyahu's government")
+    wants_surnames = question.wants_person or question.answer_type == "place"
+    surnames = full_name_surnames([seen[key][0].text for key in keys]) if wants_surnames else frozenset()
     recency = _recency(candidates) if question.time.recent else {}
     name_tokens = set(token_set(" ".join(question.names)))
     words = _norm(question.text).split()

@@ -135,8 +135,12 @@ def answer_names(
         # Hochstein", "Naim Qassem, Hezbollah's secretary general"), not elsewhere ("talks with Qatar's prime
         # minister ... since Israel killed Yahya Sinwar")
         and (not roles or any(_beside(text, start, end, r_start, r_end) for r_start, r_end in roles))
-        # a name after an office ("Hamas leader Yahya Sinwar") is a person's, no place
-        and not (kind == "place" and _OFFICE_BEFORE.search(text[:start]))
+        # a name after an office ("Hamas leader Yahya Sinwar") is a person's, no place; one before it ("Hamas
+        # leader") says whose office, and a nationality ("Israeli") is no place either
+        and not (
+            kind == "place"
+            and (_OFFICE_BEFORE.search(text[:start]) or _OFFICE_AFTER.match(text[end:]) or _NATIONALITY.fullmatch(n))
+        )
     ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
 
@@ -197,6 +201,8 @@ def fits_kind(name: str, kind: AnswerType, question: QuestionInfo, surnames: fro
         return False
     if kind == "place" and words[-1].lower() in _BODIES:  # "the State Department said": who, not where
         return False
+    if kind == "place" and name in surnames:  # "Netanyahu's government", where "Benjamin Netanyahu" is named
+        return False
     if question.wants_person and not ((len(words) >= 2 or name in surnames) and not _DEMONYM.search(words[0])):
         return False  # "Hezbollah", "Israel": a group or a country holds no office
     return not question.wants_name or (len(words) >= 2 and not _DEMONYM.search(words[0]))
@@ -229,6 +235,11 @@ _KIND_WORDS = {
 _TITLES = {"minister", "president", "general", "secretary", "prime"}
 _BODIES = {"department", "ministry", "council", "agency", "party", "army", "forces", "force", "news", "tv"}
 _OFFICE_BEFORE = re.compile(rf"\b{ROLES}\s+$", re.I)
+_OFFICE_AFTER = re.compile(rf"\s+{ROLES}\b", re.I)
+# "Israeli", "Lebanese", "Palestinian" (not "Mediterranean", a sea)
+_NATIONALITY = re.compile(
+    r"[A-Z][a-z]+(ese|ian|ish)|Israeli|Qatari|Iraqi|Saudi|Yemeni|Kuwaiti|Emirati|Bahraini|Pakistani"
+)
 _ATTRIBUTED = re.compile(r"\baccording to (?:the |a |an |its |their )?([a-z][\w’'-]*(?: [a-z][\w’'-]*){0,3})", re.I)
 
 

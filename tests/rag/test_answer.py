@@ -155,6 +155,8 @@ NEAR_MISSES = [
     ("How many Lebanese soldiers has Israel killed since the fighting began?", "figure"),
     # "Hochstein has met officials over the past two days": when the news happened, not a period the proposal sets
     ("How many days would Israeli troops get to leave south Lebanon under the US ceasefire proposal?", "figure"),
+    # "Hamas leader Yahya Sinwar ... the assault from Gaza on Israeli territory": no place he was killed in
+    ("Where in Gaza did Yahya Sinwar die?", "place"),
 ]
 
 

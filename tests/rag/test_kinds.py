@@ -105,6 +105,18 @@ def test_a_name_is_read_without_its_title_and_a_quote_holds_no_office_holder() -
     ]
 
 
+def test_an_organisation_before_an_office_or_a_nationality_is_no_place() -> None:
+    where = analyze("Where in Gaza was Yahya Sinwar killed?", date(2024, 11, 20))
+    sentence = "The death of Hamas leader Yahya Sinwar, who planned the assault from Gaza on Israeli territory, helps."
+    assert answer_names(sentence, "place", where) == []
+    yater = "An Israeli strike killed three Lebanese soldiers in the border village of Yater, the Lebanese army said."
+    assert answer_names(yater, "place", where) == ["Yater"]
+    assert answer_names("Hezbollah said it could strike the Mediterranean.", "place", where) == ["Mediterranean"]
+    # a surname of someone the passages name in full is no place
+    government = "Allies see it as a breakthrough for Netanyahu’s government, said a source in Sabra."
+    assert answer_names(government, "place", where, surnames=frozenset({"Netanyahu"})) == ["Sabra"]
+
+
 def test_an_unnamed_source_answers_who() -> None:
     sentence = "Almost 44,000 people have been killed in Gaza, according to the health ministry in Gaza."
     assert _typed("Who is the source of the figure of almost 44,000 killed in Gaza?", sentence)
