@@ -231,6 +231,7 @@ _KIND_WORDS = {
     *("mountains", "hills", "road", "highway", "street", "square", "center", "centre", "council", "ministry"),
     *("minister", "president", "general", "secretary", "prime", "news", "tv", "agency", "party", "army", "forces"),
     *("force", "university", "school", "house", "office", "department"),
+    *("east", "west", "north", "south", "gulf", "region"),  # "the Middle East", "the Gulf"
 }
 _TITLES = {"minister", "president", "general", "secretary", "prime"}
 _BODIES = {"department", "ministry", "council", "agency", "party", "army", "forces", "force", "news", "tv"}

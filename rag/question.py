@@ -611,6 +611,10 @@ def _clauses(undated: str, kind: AnswerType, names: list[str]) -> tuple[list[str
     return [n for n in named(asking) if n in names], answer_type(clauses[0]) != kind
 
 
+_WHO_RUNS = re.compile(r"\bwho(?:'s| is| was| has been)?\s+(?:\w+\s+)?(runs|ran|running)\b", re.I)
+_RUN_TOKEN = stem("running")
+
+
 def analyze(question: str, reference: date | None = None, publishers: Collection[str] = ()) -> QuestionInfo:
     """The question's answer type, key terms and time references (months without a year are
     read relative to `reference`, normally the newest article's date). A publisher of `publishers` that
@@ -628,6 +632,8 @@ def analyze(question: str, reference: date | None = None, publishers: Collection
         for t in dict.fromkeys(tokenize([undated])[0])
         if t and t not in _FRAME_WORDS and not (t.isdigit() and len(t) < 2) and t not in source_terms
     ]
+    if _WHO_RUNS.search(question):  # "who's running Hezbollah now": its leader, not a sentence about running
+        terms = [LEADER_TOKEN if t == _RUN_TOKEN else t for t in terms]
     kind = answer_type(question)
     names = [n for n in named(undated) if n not in source_words]
     clause_names, mixed = _clauses(undated, kind, names)

@@ -117,6 +117,14 @@ def test_an_organisation_before_an_office_or_a_nationality_is_no_place() -> None
     assert answer_names(government, "place", where, surnames=frozenset({"Netanyahu"})) == ["Sabra"]
 
 
+def test_a_region_is_no_person_and_running_a_group_is_leading_it() -> None:
+    asked = analyze("Which Israeli minister did Lloyd Austin meet?", date(2024, 11, 20))
+    quote = '"It could become a regional war for the Middle East," US Defence Secretary Lloyd Austin said.'
+    assert answer_names(quote, "person", asked) == []
+    assert "leader" in analyze("who's running hezbollah now?").terms
+    assert "run" in analyze("how long has hezbollah been running lebanese politics").terms
+
+
 def test_an_unnamed_source_answers_who() -> None:
     sentence = "Almost 44,000 people have been killed in Gaza, according to the health ministry in Gaza."
     assert _typed("Who is the source of the figure of almost 44,000 killed in Gaza?", sentence)
