@@ -70,6 +70,8 @@ SENTENCE_GAP = 4  # characters between one sentence's end and the next one's sta
 # points on ten of thirteen sets, no answer lost (without the exception: heldout -1).
 APART = 0.5
 CLOSE = 0.08  # a further sentence joins the answer when its score is this close to the best one's
+FAR = 0.2  # ... or this close, when it speaks of MORE_COVERAGE times as much of the question
+MORE_COVERAGE = 1.4
 
 
 class EvidenceSentence(BaseModel):
@@ -396,8 +398,11 @@ def answer_sentences(question: QuestionInfo, evidence: EvidenceSet) -> list[Evid
     covered = set().union(*(token_set(e.sentence.text) for e in chosen))
     two_part = bool(_TWO_PART.search(question.text))
     for e in ranked:
-        if len(chosen) >= MAX_SENTENCES or e.score < best.score - CLOSE:
+        if len(chosen) >= MAX_SENTENCES or e.score < best.score - FAR:
             break
+        # further down, only a sentence that speaks of much more of the question than the best one
+        if e.score < best.score - CLOSE and e.coverage < MORE_COVERAGE * best.coverage:
+            continue
         words = token_set(e.sentence.text)
         if e is best or len(words - covered) < 3 or e.coverage < RUNNER_COVERAGE * best.coverage:
             continue

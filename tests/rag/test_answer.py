@@ -51,6 +51,13 @@ def test_a_one_fact_answer_does_not_mix_in_another_report_without_the_answer(ass
     assert "Fouad Shukur" in avenged.text and len({c.passage_id for c in avenged.citations}) == 1
 
 
+def test_a_lower_ranked_sentence_speaking_of_much_more_of_the_question_joins_the_answer(assistant) -> None:  # noqa: ANN001
+    # the veto sentence ranks first by meaning; the one saying who designed the resolution holds more of the question
+    answer = assistant.ask("Which two countries did a US official accuse of designing the vetoed Gaza resolution?")
+    assert "Russia and China" in answer.text
+    check_citations(assistant, answer)
+
+
 def test_a_when_question_takes_the_sentence_whose_day_dates_the_thing_asked(assistant) -> None:  # noqa: ANN001
     # the best sentence gives a day ("last month") but of something else; another names "a Sept. 27 airstrike"
     answer = assistant.ask("When was the airstrike that killed Nasrallah?")
