@@ -139,7 +139,11 @@ def answer_names(
         # leader") says whose office, and a nationality ("Israeli") is no place either
         and not (
             kind == "place"
-            and (_OFFICE_BEFORE.search(text[:start]) or _OFFICE_AFTER.match(text[end:]) or _NATIONALITY.fullmatch(n))
+            and (
+                _OFFICE_BEFORE.search(text[:start])
+                or _OFFICE_AFTER.match(text[end:])
+                or _NATIONALITY.fullmatch(n.split()[-1])
+            )
         )
     ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
@@ -237,7 +241,7 @@ _TITLES = {"minister", "president", "general", "secretary", "prime"}
 _BODIES = {"department", "ministry", "council", "agency", "party", "army", "forces", "force", "news", "tv"}
 _OFFICE_BEFORE = re.compile(rf"\b{ROLES}\s+$", re.I)
 _OFFICE_AFTER = re.compile(rf"\s+{ROLES}\b", re.I)
-# "Israeli", "Lebanese", "Palestinian" (not "Mediterranean", a sea)
+# "Israeli", "Iranian-backed Lebanese", "Palestinian" (not "Mediterranean", a sea)
 _NATIONALITY = re.compile(
     r"[A-Z][a-z]+(ese|ian|ish)|Israeli|Qatari|Iraqi|Saudi|Yemeni|Kuwaiti|Emirati|Bahraini|Pakistani"
 )

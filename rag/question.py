@@ -334,6 +334,7 @@ _TIMELINE = re.compile(
     r"|trace|across the (articles|reports|stories)|(main|key|successive) (steps|events|moments)"
     r"|(what|which) (were|are) the (steps|moves|milestones)|the steps (of|in|taken)"
     r"|phases|stages|milestones|walk me through|step by step"
+    r"|(over|in|during) the (following|next|coming|subsequent) (days|week|weeks|month|months)"
     r"|from (june|july|august|september|october|november|\w+ \d{4}) on(wards)?"
     r"|how did (it|things|we|they) (get|come) (there|here|to this)"
     r"|how (did|has|have|had) .{1,80}\b(escalat\w*|unfold\w*|intensif\w*|worsen\w*|progress\w*)"

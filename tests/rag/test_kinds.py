@@ -109,6 +109,8 @@ def test_an_organisation_before_an_office_or_a_nationality_is_no_place() -> None
     where = analyze("Where in Gaza was Yahya Sinwar killed?", date(2024, 11, 20))
     sentence = "The death of Hamas leader Yahya Sinwar, who planned the assault from Gaza on Israeli territory, helps."
     assert answer_names(sentence, "place", where) == []
+    backed = "Blinken spoke a month into Israel's onslaught against the Iranian-backed Lebanese group Hezbollah."
+    assert "Iranian-backed Lebanese" not in answer_names(backed, "place", where)
     yater = "An Israeli strike killed three Lebanese soldiers in the border village of Yater, the Lebanese army said."
     assert answer_names(yater, "place", where) == ["Yater"]
     assert answer_names("Hezbollah said it could strike the Mediterranean.", "place", where) == ["Mediterranean"]

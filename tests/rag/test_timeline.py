@@ -170,6 +170,8 @@ def test_what_happened_on_a_day_is_what_the_reports_date_to_it(assistant) -> Non
 
 
 def test_question_shapes_and_time_scopes() -> None:
+    # what was made of an event "over the following week" is a development: a dated list
+    assert analyze("What happened to Sinwar, and how did the US use it over the following week?").shape == "timeline"
     for asked in ("between 22 and 24 October 2024", "from 22 to 24 Oct", "22-24 October"):
         info = analyze(f"What did Blinken do {asked}?", date(2024, 11, 20))
         assert [(s.start, s.end) for s in info.time.scopes] == [(date(2024, 10, 22), date(2024, 10, 24))]
