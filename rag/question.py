@@ -121,7 +121,7 @@ _FRAME_WORDS = set(
         [
             "what which who whom whose when where why how many much did does do is are was were has have had "
             "say said says according report reported reports article articles story stories news coverage "
-            "tell told mention put outline arrange them him me you "
+            "tell told mention put outline arrange them him me you he she they we "
             "mentioned describe described give given exactly specific specifically ultimately eventually actually "
             "the a an of in on at to for from by with about as and or so any some there their its his her "
             "date day number figure name kind type happen happened change changed evolve evolved compare compared "

@@ -125,6 +125,8 @@ def test_a_region_is_no_person_and_running_a_group_is_leading_it() -> None:
     assert answer_names(quote, "person", asked) == []
     assert "leader" in analyze("who's running hezbollah now?").terms
     assert "run" in analyze("how long has hezbollah been running lebanese politics").terms
+    # a pronoun stands for someone already named: no word the evidence must hold
+    assert "he" not in analyze("Where was Blinken two days later, and what was he saying about Lebanon?").terms
 
 
 def test_an_unnamed_source_answers_who() -> None:
