@@ -264,15 +264,16 @@ def finish_and_check_sweep(folder: Path, paths: list[Path], rebuild: bool, after
             assert not leftovers, f"snapshots that are neither live nor its predecessor survived a write: {leftovers}"
 
 
-@pytest.mark.parametrize("mode", ["add", "build"])
-def test_random_sigkill_during_write_keeps_the_index_whole(helper: Helper, states: dict, mode: str) -> None:
+def _random_kills(helper: Helper, states: dict, mode: str, rng: random.Random) -> list[tuple[str, str]]:
+    """Kill the write at stratified random times over its measured span; check each kill's index."""
     paths, rebuild, after = states[mode]
-    rng = random.Random(f"crash-{mode}")
     # How long the write takes, measured on full runs (from its first write stage to the end): the faster of two,
     # since a first, cold run can take much longer than the trials and push every kill past the first stages
     spans = []
     for timing in range(2):
         folder = states["root"] / f"{mode}-timing-{timing}"
+        if folder.exists():
+            shutil.rmtree(folder)
         shutil.copytree(states["template"], folder)
         pid = helper.start(folder, paths, rebuild)
         lines = helper.wait_exit(pid)
@@ -297,6 +298,18 @@ def test_random_sigkill_during_write_keeps_the_index_whole(helper: Helper, state
         outcomes.append((reached[-1] if reached else "embedding", which))
         finish_and_check_sweep(folder, paths, rebuild, after, states["sweeper"])
         shutil.rmtree(folder)
+    return outcomes
+
+
+@pytest.mark.parametrize("mode", ["add", "build"])
+def test_random_sigkill_during_write_keeps_the_index_whole(helper: Helper, states: dict, mode: str) -> None:
+    rng = random.Random(f"crash-{mode}")
+    # On a loaded machine a measured span can mislead (every kill lands in one or two stages): measure again and
+    # repeat the kills, at most three times; every kill's outcome is checked in full on every attempt.
+    for _attempt in range(3):
+        outcomes = _random_kills(helper, states, mode, rng)
+        if len({stage for stage, _ in outcomes}) >= 3:
+            break
     assert len({stage for stage, _ in outcomes}) >= 3, f"the kills did not spread over the write: {outcomes}"
 
 
