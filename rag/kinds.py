@@ -139,11 +139,7 @@ def answer_names(
         # leader") says whose office, and a nationality ("Israeli") is no place either
         and not (
             kind == "place"
-            and (
-                _OFFICE_BEFORE.search(text[:start])
-                or _OFFICE_AFTER.match(text[end:])
-                or _NATIONALITY.fullmatch(n.split()[-1])
-            )
+            and (_OFFICE_BEFORE.search(text[:start]) or _OFFICE_AFTER.match(text[end:]) or _nationality(n.split()[-1]))
         )
     ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
@@ -241,11 +237,13 @@ _TITLES = {"minister", "president", "general", "secretary", "prime"}
 _BODIES = {"department", "ministry", "council", "agency", "party", "army", "forces", "force", "news", "tv"}
 _OFFICE_BEFORE = re.compile(rf"\b{ROLES}\s+$", re.I)
 _OFFICE_AFTER = re.compile(rf"\s+{ROLES}\b", re.I)
-# "Israeli", "Iranian-backed Lebanese", "Palestinian" (not "Mediterranean", a sea)
-_NATIONALITY = re.compile(
-    r"[A-Z][a-z]+(ese|ian|ish)|Israeli|Qatari|Iraqi|Saudi|Yemeni|Kuwaiti|Emirati|Bahraini|Pakistani"
-)
+
 _ATTRIBUTED = re.compile(r"\baccording to (?:the |a |an |its |their )?([a-z][\w’'-]*(?: [a-z][\w’'-]*){0,3})", re.I)
+
+
+def _nationality(word: str) -> bool:
+    """ "Israeli", "Lebanese" (the last word of "Iranian-backed Lebanese"), "Palestinian"; not "Mediterranean"."""
+    return bool(_DEMONYM.search(word)) and not word.lower().endswith("ean")
 
 
 def _head(name: str) -> str:
