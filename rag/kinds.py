@@ -139,7 +139,13 @@ def answer_names(
         # leader") says whose office, and a nationality ("Israeli") is no place either
         and not (
             kind == "place"
-            and (_OFFICE_BEFORE.search(text[:start]) or _OFFICE_AFTER.match(text[end:]) or _nationality(n.split()[-1]))
+            and (
+                _OFFICE_BEFORE.search(text[:start])
+                or _OFFICE_AFTER.match(text[end:])
+                or _nationality(n.split()[-1])
+                or _PERSON_BEFORE.search(text[:start])
+                or _SPEAKS_AFTER.match(text[end:])
+            )
         )
     ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
@@ -237,6 +243,9 @@ _TITLES = {"minister", "president", "general", "secretary", "prime"}
 _BODIES = {"department", "ministry", "council", "agency", "party", "army", "forces", "force", "news", "tv"}
 _OFFICE_BEFORE = re.compile(rf"\b{ROLES}\s+$", re.I)
 _OFFICE_AFTER = re.compile(rf"\s+{ROLES}\b", re.I)
+# what only befalls or is done by a person: "the killing of Fouad Shukur", "Blinken said"
+_PERSON_BEFORE = re.compile(r"\b(killing|death|assassination|funeral|murder) of\s+$", re.I)
+_SPEAKS_AFTER = re.compile(r"(?:[’']s)?,?\s+(said|says|told|warned|added)\b", re.I)
 
 _ATTRIBUTED = re.compile(r"\baccording to (?:the |a |an |its |their )?([a-z][\w’'-]*(?: [a-z][\w’'-]*){0,3})", re.I)
 

@@ -114,6 +114,9 @@ def test_an_organisation_before_an_office_or_a_nationality_is_no_place() -> None
     yater = "An Israeli strike killed three Lebanese soldiers in the border village of Yater, the Lebanese army said."
     assert answer_names(yater, "place", where) == ["Yater"]
     assert answer_names("Hezbollah said it could strike the Mediterranean.", "place", where) == ["Mediterranean"]
+    # nor is whoever was killed or spoke
+    killed = "Hezbollah's leader, Hassan Nasrallah, said the killing of Fouad Shukur in Beirut would be avenged."
+    assert answer_names(killed, "place", where) == ["Beirut"]
     # a surname of someone the passages name in full is no place
     government = "Allies see it as a breakthrough for Netanyahu’s government, said a source in Sabra."
     assert answer_names(government, "place", where, surnames=frozenset({"Netanyahu"})) == ["Sabra"]
