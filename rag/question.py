@@ -601,10 +601,21 @@ def named_sources(question: str, publishers: Collection[str]) -> list[str]:
 _NEXT_CLAUSE = re.compile(r"[,;]?\s+(?:and|but)\s+(?=(?:what|how|which|who|whom|where|when)\b)", re.I)
 
 
+_LEADING_CLAUSE = re.compile(
+    r"^\s*(?:by|at|around) the time (?:of|that|when)\b[^,?]{3,80},\s+(?=(?:what|which|who|whom|when|where|why|how)\b)",
+    re.I,
+)
+
+
 def _clauses(undated: str, kind: AnswerType, names: list[str]) -> tuple[list[str], bool]:
     """Where the question joins two asks: the names of the clause whose wh-phrase sets the answer type, and
     whether an ask of another kind comes first ("What did the US do ..., and how many ..."; not "What is the
     latest toll, and how does it compare ...", whose second ask is about the first's figure)."""
+    # "By the time of Blinken's Doha remarks, how long ago ...": a leading clause only says when
+    lead = _LEADING_CLAUSE.match(undated)
+    if lead:
+        names = [n for n in named(undated[lead.end() :]) if n in names]
+        undated = undated[lead.end() :]
     clauses = _NEXT_CLAUSE.split(undated)
     asking = next((c for c in clauses if answer_type(c) == kind), None)
     if len(clauses) < 2 or asking is None:

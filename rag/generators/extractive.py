@@ -28,6 +28,9 @@ _NUMBER_PHRASE = re.compile(
 )
 
 
+_DURATION = re.compile(r"\b(hours?|days?|weeks?|months?|years?|decades?)\b", re.I)
+
+
 def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> str | None:
     """The one number/name the question asks for, when the sentence holds exactly one new candidate."""
     asked = question.text.lower()
@@ -40,6 +43,8 @@ def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> st
             and re.sub(r"\D", "", re.search(r"[\d,.]+", m.group(0)).group(0)) in answering
         ]
         found = [f for f in found if re.sub(r"[^\d]", "", f) not in {re.sub(r"[^\d]", "", n) for n in question.numbers}]
+        if question.unit == "duration":  # "how long ago": "three weeks", not "at least 25 soldiers" beside it
+            found = [f for f in found if _DURATION.search(f)]
         return found[0] if len(found) == 1 else None
     if question.answer_type in ("person", "place"):
         asked_words = set(re.findall(r"\w+", asked))

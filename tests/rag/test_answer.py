@@ -58,6 +58,12 @@ def test_a_lower_ranked_sentence_speaking_of_much_more_of_the_question_joins_the
     check_citations(assistant, answer)
 
 
+def test_a_how_long_question_is_not_led_by_another_figure(assistant) -> None:  # noqa: ANN001
+    # "... since the start of the ground operation three weeks ago": the answer is "three weeks", not "25 soldiers"
+    answer = assistant.ask("At the time of Blinken's Doha visit, how long ago had Israel's ground operation begun?")
+    assert "three weeks" in answer.text and not answer.text.startswith("At least 25")
+
+
 def test_a_when_question_takes_the_sentence_whose_day_dates_the_thing_asked(assistant) -> None:  # noqa: ANN001
     # the best sentence gives a day ("last month") but of something else; another names "a Sept. 27 airstrike"
     answer = assistant.ask("When was the airstrike that killed Nasrallah?")

@@ -132,6 +132,11 @@ def test_a_region_is_no_person_and_running_a_group_is_leading_it() -> None:
     assert "he" not in analyze("Where was Blinken two days later, and what was he saying about Lebanon?").terms
 
 
+def test_a_leading_by_the_time_clause_names_no_subject_of_the_figure() -> None:
+    asked = analyze("By the time of Blinken's Doha remarks, how long ago had Israel's ground operation started?")
+    assert asked.clause_names == ["israel"] and "blinken" in asked.names
+
+
 def test_an_unnamed_source_answers_who() -> None:
     sentence = "Almost 44,000 people have been killed in Gaza, according to the health ministry in Gaza."
     assert _typed("Who is the source of the figure of almost 44,000 killed in Gaza?", sentence)
