@@ -48,6 +48,10 @@ RANDOM_KILLS = 20
 
 _HELPER = r"""
 import json, os, signal, sys, time
+# tqdm's monitor thread takes tqdm's lock now and then; a child forked while it holds it waits for it forever
+# (bm25s.tokenize makes a tqdm even when it shows no progress)
+import tqdm
+tqdm.tqdm.monitor_interval = 0
 sys.path.insert(0, {root!r})
 from tests.conftest import KeywordEmbedder
 from index.build import ChunkParams, Indexer
@@ -99,6 +103,7 @@ for line in sys.stdin:
     pid = os.fork()
     if pid == 0:
         code = 0
+        tqdm.tqdm.set_lock(tqdm.std.TqdmDefaultWriteLock())  # no lock held by a thread the fork left behind
         try:
             run(job)
         except BaseException as exc:
