@@ -135,23 +135,25 @@ def answer_names(
         # Hochstein", "Naim Qassem, Hezbollah's secretary general"), not elsewhere ("talks with Qatar's prime
         # minister ... since Israel killed Yahya Sinwar")
         and (not roles or any(_beside(text, start, end, r_start, r_end) for r_start, r_end in roles))
-        # a name after an office ("Hamas leader Yahya Sinwar") is a person's, no place; one before it ("Hamas
-        # leader") says whose office, and a nationality ("Israeli") is no place either
-        and not (
-            kind == "place"
-            and (
-                _OFFICE_BEFORE.search(text[:start])
-                or _OFFICE_AFTER.match(text[end:])
-                or _nationality(n.split()[-1])
-                or _PERSON_BEFORE.search(text[:start])
-                or _SPEAKS_AFTER.match(text[end:])
-            )
-        )
+        and not (kind == "place" and _names_someone(text, start, end))
     ]
     return [n for n in names if _head(n).lower() not in asked_words and fits_kind(n, kind, question, surnames)]
 
 
 _TITLED = re.compile(rf"^(?:[\w’'-]+\s+)*(?:{OFFICES})s?\s+(?=[A-Z])", re.I)
+
+
+def _names_someone(text: str, start: int, end: int) -> bool:
+    """Does the text around the name at start:end make it a person's or a group's: after an office ("Hamas leader
+    Yahya Sinwar") or before one ("Hamas leader"), or whoever was killed or spoke ("the killing of Fouad Shukur",
+    "Hassan Nasrallah, said")?"""
+    before, after = text[:start], text[end:]
+    return bool(
+        _OFFICE_BEFORE.search(before)
+        or _PERSON_BEFORE.search(before)
+        or _OFFICE_AFTER.match(after)
+        or _SPEAKS_AFTER.match(after)
+    )
 
 
 def _untitled(name: str, start: int, end: int) -> tuple[str, int, int]:
@@ -205,9 +207,9 @@ def fits_kind(name: str, kind: AnswerType, question: QuestionInfo, surnames: fro
     words = name.split()
     if kind == "person" and words[-1].lower() in _KIND_WORDS - _TITLES:  # "Al Qahera News TV", "Bekaa Valley"
         return False
-    if kind == "place" and words[-1].lower() in _BODIES:  # "the State Department said": who, not where
-        return False
-    if kind == "place" and name in surnames:  # "Netanyahu's government", where "Benjamin Netanyahu" is named
+    # no place: a body ("the State Department said": who, not where), a nationality ("Israeli", "Iranian-backed
+    # Lebanese"), the surname of someone named in full ("Netanyahu's government", where "Benjamin Netanyahu" is)
+    if kind == "place" and (words[-1].lower() in _BODIES or _nationality(words[-1]) or name in surnames):
         return False
     if question.wants_person and not ((len(words) >= 2 or name in surnames) and not _DEMONYM.search(words[0])):
         return False  # "Hezbollah", "Israel": a group or a country holds no office

@@ -66,7 +66,7 @@ _NUMBER_WORDS = set(
 )
 # Amounts without a figure: an answer to "how many", not to "exactly how many".
 _VAGUE = {"hundreds", "thousands", "dozens", "scores", "millions", "billions", "tens", "several", "many", "numerous"}
-_UNIT = {
+UNIT_WORDS = {  # what a figure in each unit is written with
     "money": re.compile(
         r"[$£€]\s?\d|\b\d[\d,.]*\s?(bn|billion|million|m|k)\b|\b(dollars?|euros?|pounds|shekels|usd)\b", re.I
     ),
@@ -118,7 +118,7 @@ def matching_figures(text: str, question: QuestionInfo, context: str = "") -> li
     """The figures of the text that answer the question: not stated in the question, in the asked unit,
     and counting the asked thing (each figure goes with the nearest counted noun or event word). The names the
     question gives may stand in `context`, the sentence before ("... a strike on a vehicle. One person was killed.")."""
-    if question.unit and not _UNIT[question.unit].search(text):
+    if question.unit and not UNIT_WORDS[question.unit].search(text):
         return []
     if question.total and not _RUNNING.search(text):  # "killed three" in one strike is no total
         return []

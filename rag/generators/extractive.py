@@ -11,7 +11,7 @@ from rag.dates import date_label
 from rag.evidence import EvidenceSentence, EvidenceSet, answer_lead, answer_sentences
 from rag.kinds import answer_names
 from rag.question import QuestionInfo
-from rag.slots import matching_figures
+from rag.slots import UNIT_WORDS, matching_figures
 from rag.timeline import dated_line, own_date, select_dated, source_label
 from rag.types import ScoredPassage, Turn
 
@@ -28,9 +28,6 @@ _NUMBER_PHRASE = re.compile(
 )
 
 
-_DURATION = re.compile(r"\b(hours?|days?|weeks?|months?|years?|decades?)\b", re.I)
-
-
 def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> str | None:
     """The one number/name the question asks for, when the sentence holds exactly one new candidate."""
     asked = question.text.lower()
@@ -44,7 +41,7 @@ def short_answer(question: QuestionInfo, sentence: str, context: str = "") -> st
         ]
         found = [f for f in found if re.sub(r"[^\d]", "", f) not in {re.sub(r"[^\d]", "", n) for n in question.numbers}]
         if question.unit == "duration":  # "how long ago": "three weeks", not "at least 25 soldiers" beside it
-            found = [f for f in found if _DURATION.search(f)]
+            found = [f for f in found if UNIT_WORDS["duration"].search(f)]
         return found[0] if len(found) == 1 else None
     if question.answer_type in ("person", "place"):
         asked_words = set(re.findall(r"\w+", asked))
